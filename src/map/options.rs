@@ -1,0 +1,1090 @@
+//! [`MapOptions`]: every argument and flag of `mmap(2)`, as data.
+//!
+//! The builder collects options; [`plan`] turns them, with what `fstat` said
+//! about the file, into the system call's arguments. `plan` makes no system
+//! call and is unit-tested on its own.
+
+use std::fs::File;
+
+use super::{os_error, Inner, Map, MapMut, MapRaw};
+use crate::error::{Error, ErrorKind, Result};
+use crate::limit::Limit;
+use crate::page::{align_down, align_up, human, page_size};
+use crate::sys::{self, errno, flags, prot, FileKind, FsKind};
+
+/// A builder for every kind of memory map, with every knob of `mmap(2)`.
+///
+/// Setters take `&mut self` and return `&mut Self`; a constructor (`map`,
+/// `map_mut`, `map_anon`, ...) then makes the mapping.
+///
+/// | `mmap(2)`               | here                                        |
+/// |-------------------------|---------------------------------------------|
+/// | `addr` (hint)           | [`hint`](Self::hint)                         |
+/// | `addr` + `MAP_FIXED`    | [`fixed`](Self::fixed) (`unsafe`)            |
+/// | `MAP_FIXED_NOREPLACE`   | [`fixed_noreplace`](Self::fixed_noreplace)   |
+/// | `length`                | [`len`](Self::len) (default: to end of file) |
+/// | `offset`                | [`offset`](Self::offset) (any byte)          |
+/// | `PROT_*`                | the constructor; later `make_*`              |
+/// | `MAP_SHARED`/`PRIVATE`  | the constructor                              |
+/// | `MAP_SHARED_VALIDATE`   | [`validate`](Self::validate)                 |
+/// | `MAP_ANONYMOUS`         | [`map_anon`](Self::map_anon), [`map_anon_shared`](Self::map_anon_shared) |
+/// | `MAP_32BIT`             | [`low_32bit`](Self::low_32bit)               |
+/// | `MAP_GROWSDOWN`         | [`grows_down`](Self::grows_down)             |
+/// | `MAP_HUGETLB`, `MAP_HUGE_*` | [`huge`](Self::huge)                     |
+/// | `MAP_LOCKED`            | [`locked`](Self::locked)                     |
+/// | `MAP_NONBLOCK`          | [`nonblock`](Self::nonblock)                 |
+/// | `MAP_NORESERVE`         | [`no_reserve`](Self::no_reserve)             |
+/// | `MAP_POPULATE`          | [`populate`](Self::populate)                 |
+/// | `MAP_STACK`             | [`stack`](Self::stack)                       |
+/// | `MAP_SYNC`              | [`sync`](Self::sync)                         |
+/// | `MAP_UNINITIALIZED`     | [`uninitialized`](Self::uninitialized) (`unsafe`) |
+/// | `MAP_DENYWRITE`, `MAP_EXECUTABLE`, `MAP_FILE` | not offered: Linux ignores them (mmap(2): "This flag is ignored") |
+///
+/// Two rules of git's `xmmap()` apply to every constructor: the bytes to be
+/// mapped are checked against a [`Limit`] before the system call (by default
+/// the one in `XMMAP_LIMIT`), and a zero length gives an empty map without
+/// calling the kernel (which would refuse it with `EINVAL`).
+///
+/// # Examples
+///
+/// ```
+/// use std::io::Write;
+/// use xmmap::MapOptions;
+///
+/// let mut file = tempfile_for_doc()?;
+/// file.write_all(b"hello, mapped world")?;
+///
+/// // Any byte offset: the kernel maps from the page below it.
+/// // SAFETY: nobody else changes this file while the map lives.
+/// let map = unsafe { MapOptions::new().offset(7).len(6).map(&file)? };
+/// assert_eq!(&map[..], b"mapped");
+/// # fn tempfile_for_doc() -> std::io::Result<std::fs::File> {
+/// #     let p = std::env::temp_dir().join(format!("xmmap-doc-{}-opts", std::process::id()));
+/// #     let f = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(true).open(&p)?;
+/// #     std::fs::remove_file(&p)?;
+/// #     Ok(f)
+/// # }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct MapOptions {
+    pub(crate) offset: u64,
+    pub(crate) len: Option<usize>,
+    pub(crate) hint: usize,
+    pub(crate) fixed: bool,
+    pub(crate) fixed_noreplace: bool,
+    pub(crate) populate: bool,
+    pub(crate) huge: Option<Option<u8>>,
+    pub(crate) no_reserve: bool,
+    pub(crate) locked: bool,
+    pub(crate) stack: bool,
+    pub(crate) grows_down: bool,
+    pub(crate) sync: bool,
+    pub(crate) validate: bool,
+    pub(crate) low_32bit: bool,
+    pub(crate) nonblock: bool,
+    pub(crate) uninitialized: bool,
+    pub(crate) extra_flags: u32,
+    pub(crate) limit: Option<Limit>,
+}
+
+impl MapOptions {
+    /// Options for a map of the whole file (or nothing, for anonymous maps),
+    /// at an address the kernel picks, with the limit from `XMMAP_LIMIT`.
+    pub fn new() -> MapOptions {
+        MapOptions::default()
+    }
+
+    /// The file offset of the first byte. Any byte offset works: the kernel
+    /// maps from the page below it and the map starts at the exact byte.
+    /// Offsets above 4 GiB work. File maps only.
+    pub fn offset(&mut self, offset: u64) -> &mut Self {
+        self.offset = offset;
+        self
+    }
+
+    /// The number of bytes to map. Default: from the offset to the end of
+    /// the file (an offset equal to the file's length gives an empty map).
+    /// A length past end-of-file is allowed, as in `mmap(2)`: the partial
+    /// page after the end reads as zeros, and touching a page wholly past
+    /// the end raises `SIGBUS` (use the guarded `read_at` to get an error
+    /// instead).
+    pub fn len(&mut self, len: usize) -> &mut Self {
+        self.len = Some(len);
+        self
+    }
+
+    /// A hint for where to place the mapping (`addr` without `MAP_FIXED`):
+    /// the kernel uses it when that range is free and may place the map
+    /// elsewhere otherwise. The address is that of the page holding the
+    /// first byte; `0` (the default) lets the kernel choose.
+    pub fn hint(&mut self, addr: usize) -> &mut Self {
+        self.hint = addr;
+        self
+    }
+
+    /// `MAP_FIXED`: place the mapping exactly at `addr` (page aligned),
+    /// replacing whatever is mapped there.
+    ///
+    /// # Safety
+    ///
+    /// - `addr..addr + len` (rounded to pages) must be address space the
+    ///   caller owns and no longer uses: anything mapped there, including
+    ///   memory Rust or the allocator relies on, is silently replaced.
+    /// - Prefer [`fixed_noreplace`](Self::fixed_noreplace), which fails
+    ///   instead of replacing.
+    pub unsafe fn fixed(&mut self, addr: usize) -> &mut Self {
+        self.hint = addr;
+        self.fixed = true;
+        self
+    }
+
+    /// `MAP_FIXED_NOREPLACE` (Linux 4.17): place the mapping exactly at the
+    /// [`hint`](Self::hint) address, or fail with
+    /// [`ErrorKind::AlreadyMapped`] if anything is mapped there.
+    pub fn fixed_noreplace(&mut self, on: bool) -> &mut Self {
+        self.fixed_noreplace = on;
+        self
+    }
+
+    /// `MAP_POPULATE`: fault the whole map in (read ahead for file maps)
+    /// before returning.
+    pub fn populate(&mut self, on: bool) -> &mut Self {
+        self.populate = on;
+        self
+    }
+
+    /// `MAP_HUGETLB`: back the map with huge pages of `2^page_bits` bytes
+    /// (`Some(21)` for 2 MiB, `Some(30)` for 1 GiB; `None` for the default
+    /// huge page size). Needs a configured pool
+    /// (`/proc/sys/vm/nr_hugepages`) for anonymous maps, or a file on
+    /// hugetlbfs. The length is rounded up to the huge page size and the
+    /// offset must be a multiple of it. Without a pool the constructor fails
+    /// with [`ErrorKind::HugePagesUnavailable`].
+    pub fn huge(&mut self, page_bits: Option<u8>) -> &mut Self {
+        self.huge = Some(page_bits);
+        self
+    }
+
+    /// `MAP_NORESERVE`: do not reserve swap space for the map.
+    pub fn no_reserve(&mut self, on: bool) -> &mut Self {
+        self.no_reserve = on;
+        self
+    }
+
+    /// `MAP_LOCKED`: lock the pages into memory, as `mlock(2)` would. Over
+    /// `RLIMIT_MEMLOCK` the constructor fails with [`ErrorKind::LockLimit`]
+    /// quoting the limit.
+    pub fn locked(&mut self, on: bool) -> &mut Self {
+        self.locked = on;
+        self
+    }
+
+    /// `MAP_STACK`: the map is a thread stack (no transparent huge pages).
+    pub fn stack(&mut self, on: bool) -> &mut Self {
+        self.stack = on;
+        self
+    }
+
+    /// `MAP_GROWSDOWN`: a stack-like map that the kernel extends downwards
+    /// when the guard page below it is touched. Anonymous maps only.
+    pub fn grows_down(&mut self, on: bool) -> &mut Self {
+        self.grows_down = on;
+        self
+    }
+
+    /// `MAP_SYNC` (with `MAP_SHARED_VALIDATE`): writes through the map are
+    /// durable once they reach the CPU cache's persistence domain. Only for
+    /// shared file maps on a DAX file system; elsewhere the constructor fails
+    /// with [`ErrorKind::Unsupported`].
+    pub fn sync(&mut self, on: bool) -> &mut Self {
+        self.sync = on;
+        self
+    }
+
+    /// `MAP_SHARED_VALIDATE` instead of `MAP_SHARED`: the kernel rejects
+    /// flags it does not know rather than silently ignoring them. Shared
+    /// maps only.
+    pub fn validate(&mut self, on: bool) -> &mut Self {
+        self.validate = on;
+        self
+    }
+
+    /// `MAP_32BIT` (x86_64): place the map in the first 2 GiB of the
+    /// address space. Elsewhere the constructor fails with
+    /// [`ErrorKind::Unsupported`].
+    pub fn low_32bit(&mut self, on: bool) -> &mut Self {
+        self.low_32bit = on;
+        self
+    }
+
+    /// `MAP_NONBLOCK`: with `populate`, do not read ahead. Since Linux
+    /// 2.6.23 this makes `MAP_POPULATE` do nothing (mmap(2)).
+    pub fn nonblock(&mut self, on: bool) -> &mut Self {
+        self.nonblock = on;
+        self
+    }
+
+    /// `MAP_UNINITIALIZED`: do not clear anonymous pages. Honoured only by
+    /// kernels built with `CONFIG_MMAP_ALLOW_UNINITIALIZED` (embedded
+    /// systems); ignored elsewhere.
+    ///
+    /// # Safety
+    ///
+    /// - Where honoured, the map may hold another process's old data: the
+    ///   caller must not read a byte before writing it, and must accept the
+    ///   information leak this flag exists for.
+    pub unsafe fn uninitialized(&mut self, on: bool) -> &mut Self {
+        self.uninitialized = on;
+        self
+    }
+
+    /// Raw `MAP_*` bits ORed into the flags as they are, for flags newer
+    /// than this crate. With [`validate`](Self::validate) the kernel rejects
+    /// the ones it does not know.
+    ///
+    /// # Safety
+    ///
+    /// - The bits must not give the mapping semantics the map types do not
+    ///   model (for example `MAP_FIXED`, or a sharing type).
+    pub unsafe fn extra_flags(&mut self, bits: u32) -> &mut Self {
+        self.extra_flags = bits;
+        self
+    }
+
+    /// The limit this map is checked against, instead of `XMMAP_LIMIT`.
+    pub fn limit(&mut self, limit: Limit) -> &mut Self {
+        self.limit = Some(limit);
+        self
+    }
+
+    /// Maps `file` readable and shared (`PROT_READ`, `MAP_SHARED`).
+    ///
+    /// # Safety
+    ///
+    /// - The returned map hands out `&[u8]`: nobody (this process or another)
+    ///   may write to or shrink the mapped part of the file while the map
+    ///   lives. Writes are undefined behaviour for the slice; shrinking makes
+    ///   access past the new end raise `SIGBUS`. When that cannot be
+    ///   promised, use [`map_raw_read_only`](Self::map_raw_read_only) and
+    ///   its guarded `read_at`.
+    ///
+    /// # Errors
+    ///
+    /// See [`map_raw`](Self::map_raw): bad ranges, unmappable files, the
+    /// limit, and the kernel's refusals, each as a typed [`Error`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let path = std::env::temp_dir().join(format!("xmmap-doc-{}-map", std::process::id()));
+    /// # std::fs::write(&path, b"0123456789")?;
+    /// let file = std::fs::File::open(&path)?;
+    /// // SAFETY: the file is not modified while the map lives.
+    /// let map = unsafe { xmmap::MapOptions::new().offset(2).map(&file)? };
+    /// drop(file); // a map outlives its descriptor
+    /// assert_eq!(&map[..], b"23456789");
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub unsafe fn map(&self, file: &File) -> Result<Map> {
+        self.map_file(file, prot::READ, Share::Shared).map(Map::from_inner)
+    }
+
+    /// Maps `file` readable, writable and shared (`PROT_READ | PROT_WRITE`,
+    /// `MAP_SHARED`): writes reach the file (see [`MapMut::flush`]).
+    ///
+    /// # Safety
+    ///
+    /// - As for [`map`](Self::map): nobody else may modify or shrink the
+    ///   mapped part of the file while the map lives.
+    ///
+    /// # Errors
+    ///
+    /// As [`map_raw`](Self::map_raw); a descriptor not opened for both
+    /// reading and writing is [`ErrorKind::PermissionDenied`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let path = std::env::temp_dir().join(format!("xmmap-doc-{}-mut", std::process::id()));
+    /// # std::fs::write(&path, b"hello")?;
+    /// let file = std::fs::OpenOptions::new().read(true).write(true).open(&path)?;
+    /// // SAFETY: only this map touches the file.
+    /// let mut map = unsafe { xmmap::MapOptions::new().map_mut(&file)? };
+    /// map[0] = b'j';
+    /// map.flush()?;
+    /// assert_eq!(std::fs::read(&path)?, b"jello");
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub unsafe fn map_mut(&self, file: &File) -> Result<MapMut> {
+        self.map_file(file, prot::READ | prot::WRITE, Share::Shared).map(MapMut::from_inner)
+    }
+
+    /// Maps `file` copy-on-write (`PROT_READ | PROT_WRITE`, `MAP_PRIVATE`):
+    /// writes stay in this process and never reach the file or other maps.
+    ///
+    /// # Safety
+    ///
+    /// - As for [`map`](Self::map): pages not yet written still read the
+    ///   file, so nobody may modify or shrink it while the map lives.
+    ///
+    /// # Errors
+    ///
+    /// As [`map_raw`](Self::map_raw). A read-only descriptor is enough.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let path = std::env::temp_dir().join(format!("xmmap-doc-{}-copy", std::process::id()));
+    /// # std::fs::write(&path, b"hello")?;
+    /// let file = std::fs::File::open(&path)?;
+    /// // SAFETY: the file is not modified while the map lives.
+    /// let mut map = unsafe { xmmap::MapOptions::new().map_copy(&file)? };
+    /// map[0] = b'j';
+    /// assert_eq!(&map[..], b"jello");
+    /// assert_eq!(std::fs::read(&path)?, b"hello");
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub unsafe fn map_copy(&self, file: &File) -> Result<MapMut> {
+        self.map_file(file, prot::READ | prot::WRITE, Share::Private).map(MapMut::from_inner)
+    }
+
+    /// Maps `file` readable and private (`PROT_READ`, `MAP_PRIVATE`): like
+    /// [`map`](Self::map), but [`Map::make_mut`] later gives a copy-on-write
+    /// map instead of a shared one.
+    ///
+    /// # Safety
+    ///
+    /// - As for [`map`](Self::map).
+    ///
+    /// # Errors
+    ///
+    /// As [`map_raw`](Self::map_raw).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let path = std::env::temp_dir().join(format!("xmmap-doc-{}-cro", std::process::id()));
+    /// # std::fs::write(&path, b"hello")?;
+    /// let file = std::fs::File::open(&path)?;
+    /// // SAFETY: the file is not modified while the map lives.
+    /// let map = unsafe { xmmap::MapOptions::new().map_copy_read_only(&file)? };
+    /// let mut copy = map.make_mut()?; // private: writes stay here
+    /// copy[0] = b'c';
+    /// assert_eq!(std::fs::read(&path)?, b"hello");
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub unsafe fn map_copy_read_only(&self, file: &File) -> Result<Map> {
+        self.map_file(file, prot::READ, Share::Private).map(Map::from_inner)
+    }
+
+    /// Maps `file` readable and executable (`PROT_READ | PROT_EXEC`,
+    /// `MAP_SHARED`), for loading code.
+    ///
+    /// # Safety
+    ///
+    /// - As for [`map`](Self::map). Executing the bytes has its own, much
+    ///   stronger, requirements that the caller must meet.
+    ///
+    /// # Errors
+    ///
+    /// As [`map_raw`](Self::map_raw); a file on a `noexec` mount is
+    /// [`ErrorKind::PermissionDenied`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let path = std::env::temp_dir().join(format!("xmmap-doc-{}-exec", std::process::id()));
+    /// # std::fs::write(&path, [0xc3u8])?; // x86 `ret`
+    /// let file = std::fs::File::open(&path)?;
+    /// // SAFETY: the file is not modified while the map lives.
+    /// let code = unsafe { xmmap::MapOptions::new().map_exec(&file)? };
+    /// assert_eq!(code.len(), 1);
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub unsafe fn map_exec(&self, file: &File) -> Result<Map> {
+        self.map_file(file, prot::READ | prot::EXEC, Share::Shared).map(Map::from_inner)
+    }
+
+    /// A private anonymous map (`MAP_PRIVATE | MAP_ANONYMOUS`) of
+    /// [`len`](Self::len) zeroed bytes (default 0: an empty map).
+    ///
+    /// # Errors
+    ///
+    /// An `offset` is [`ErrorKind::InvalidInput`] (anonymous maps have no
+    /// file); otherwise as [`map_raw`](Self::map_raw).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut buf = xmmap::MapOptions::new().len(1 << 20).map_anon()?;
+    /// assert!(buf.iter().all(|&b| b == 0));
+    /// buf[..5].copy_from_slice(b"hello");
+    /// # Ok::<(), xmmap::Error>(())
+    /// ```
+    pub fn map_anon(&self) -> Result<MapMut> {
+        self.map_anonymous(Share::Private).map(MapMut::from_inner)
+    }
+
+    /// A shared anonymous map (`MAP_SHARED | MAP_ANONYMOUS`): zeroed memory
+    /// that a `fork` child shares with its parent (writes on either side are
+    /// seen by the other).
+    ///
+    /// # Errors
+    ///
+    /// As [`map_anon`](Self::map_anon).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let shared = xmmap::MapOptions::new().len(4096).map_anon_shared()?;
+    /// assert_eq!(shared.len(), 4096);
+    /// # Ok::<(), xmmap::Error>(())
+    /// ```
+    pub fn map_anon_shared(&self) -> Result<MapMut> {
+        self.map_anonymous(Share::Shared).map(MapMut::from_inner)
+    }
+
+    /// Maps `file` shared, readable and — if the descriptor was opened for
+    /// writing — writable, without handing out references: access goes
+    /// through raw pointers or the guarded [`MapRaw::read_at`] and
+    /// [`MapRaw::write_at`], so this is safe even when other processes change
+    /// or truncate the file.
+    ///
+    /// # Errors
+    ///
+    /// - [`ErrorKind::InvalidInput`]: the offset is past the end of the file,
+    ///   `offset + len` overflows, the length does not fit `isize`, or a flag
+    ///   does not apply (for example `validate` on a private map).
+    /// - [`ErrorKind::NotMappable`]: a directory, pipe, socket, or a file
+    ///   system that refuses `mmap` (procfs, sysfs).
+    /// - [`ErrorKind::LimitExceeded`] / [`ErrorKind::BadLimit`]: git's limit.
+    /// - [`ErrorKind::OutOfMemory`], [`ErrorKind::AlreadyMapped`],
+    ///   [`ErrorKind::HugePagesUnavailable`], [`ErrorKind::LockLimit`],
+    ///   [`ErrorKind::Unsupported`], [`ErrorKind::PermissionDenied`]: the
+    ///   kernel refused, with what to check.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let path = std::env::temp_dir().join(format!("xmmap-doc-{}-raw", std::process::id()));
+    /// # std::fs::write(&path, b"hello")?;
+    /// let file = std::fs::OpenOptions::new().read(true).write(true).open(&path)?;
+    /// let raw = xmmap::MapOptions::new().map_raw(&file)?;
+    /// assert_eq!(raw.len(), 5);
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn map_raw(&self, file: &File) -> Result<MapRaw> {
+        let (_, writable) = sys::access_mode(file)
+            .map_err(|e| Error::with_source(ErrorKind::Io, "fcntl(F_GETFL) on the file", e))?;
+        let prot = if writable { prot::READ | prot::WRITE } else { prot::READ };
+        self.map_file(file, prot, Share::Shared).map(MapRaw::from_inner)
+    }
+
+    /// Maps `file` shared and read-only without handing out references; see
+    /// [`map_raw`](Self::map_raw).
+    ///
+    /// # Errors
+    ///
+    /// As [`map_raw`](Self::map_raw).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let path = std::env::temp_dir().join(format!("xmmap-doc-{}-rro", std::process::id()));
+    /// # std::fs::write(&path, b"hello")?;
+    /// let file = std::fs::File::open(&path)?;
+    /// let raw = xmmap::MapOptions::new().map_raw_read_only(&file)?;
+    /// assert_eq!(raw.len(), 5);
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn map_raw_read_only(&self, file: &File) -> Result<MapRaw> {
+        self.map_file(file, prot::READ, Share::Shared).map(MapRaw::from_inner)
+    }
+
+    fn limit_in_force(&self) -> Result<Limit> {
+        match self.limit {
+            Some(l) => Ok(l),
+            None => Limit::from_env(),
+        }
+    }
+
+    pub(crate) fn map_file(&self, file: &File, prot: u32, share: Share) -> Result<Inner> {
+        let path = sys::fd_path(file).map(|p| p.display().to_string());
+        let name = path.as_deref().unwrap_or("the file");
+        let info = sys::fstat(file)
+            .map_err(|e| Error::with_source(ErrorKind::Io, format!("fstat of {name}"), e))?;
+        if info.kind == FileKind::Regular && info.size == 0 {
+            let fs = sys::fs_kind(file).unwrap_or(FsKind::Other);
+            if matches!(fs, FsKind::Proc | FsKind::Sys) {
+                return Err(Error::new(
+                    ErrorKind::NotMappable,
+                    format!(
+                        "cannot map {name}: {} files report size 0 and cannot be memory-mapped; \
+                         read them instead (xmmap::Source does)",
+                        if fs == FsKind::Proc { "procfs" } else { "sysfs" }
+                    ),
+                ));
+            }
+        }
+        let (readable, writable) = sys::access_mode(file).map_err(|e| {
+            Error::with_source(ErrorKind::Io, format!("fcntl(F_GETFL) of {name}"), e)
+        })?;
+        if !readable {
+            return Err(Error::new(
+                ErrorKind::PermissionDenied,
+                format!("cannot map {name}: the descriptor is write-only; mmap needs read access"),
+            ));
+        }
+        if prot & prot::WRITE != 0 && share == Share::Shared && !writable {
+            return Err(Error::new(
+                ErrorKind::PermissionDenied,
+                format!(
+                    "cannot map {name} writable and shared: the descriptor was opened read-only; \
+                     open it with read and write access (or use map_copy for private writes)"
+                ),
+            ));
+        }
+        let limit = self.limit_in_force()?;
+        let plan =
+            plan(self, prot, share, Some(info), &Env::current()).map_err(|e| name_file(e, name))?;
+        let Some(plan) = plan else { return Ok(Inner::empty()) };
+        limit.check(plan.map_len as u64)?;
+        // SAFETY: without MAP_FIXED the kernel picks free address space;
+        // `fixed` is an unsafe setter whose caller vouches for the range.
+        let ptr = unsafe {
+            sys::mmap(plan.addr, plan.map_len, plan.prot, plan.flags, Some(file), plan.file_offset)
+        }
+        .map_err(|e| mmap_error(e, self, &plan, path.as_deref()))?;
+        // SAFETY: the kernel just gave us this mapping.
+        Ok(unsafe { Inner::from_raw(ptr, plan.map_len, plan.delta, plan.len, plan.granule) })
+    }
+
+    fn map_anonymous(&self, share: Share) -> Result<Inner> {
+        let limit = self.limit_in_force()?;
+        let plan = plan(self, prot::READ | prot::WRITE, share, None, &Env::current())?;
+        let Some(plan) = plan else { return Ok(Inner::empty()) };
+        limit.check(plan.map_len as u64)?;
+        // SAFETY: as in map_file.
+        let ptr = unsafe { sys::mmap(plan.addr, plan.map_len, plan.prot, plan.flags, None, 0) }
+            .map_err(|e| mmap_error(e, self, &plan, None))?;
+        // SAFETY: the kernel just gave us this mapping.
+        Ok(unsafe { Inner::from_raw(ptr, plan.map_len, plan.delta, plan.len, plan.granule) })
+    }
+}
+
+/// Sharing type of a mapping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Share {
+    Shared,
+    Private,
+}
+
+/// What the system says, gathered once per call so that [`plan`] stays pure.
+#[derive(Debug, Clone)]
+pub(crate) struct Env {
+    pub(crate) page: usize,
+    pub(crate) huge_sizes: Vec<u64>,
+    pub(crate) default_huge: Option<u64>,
+    pub(crate) has_32bit: bool,
+}
+
+impl Env {
+    fn current() -> Env {
+        Env {
+            page: page_size(),
+            huge_sizes: Vec::new(),
+            default_huge: None,
+            has_32bit: cfg!(target_arch = "x86_64"),
+        }
+    }
+
+    fn with_huge(mut self) -> Env {
+        self.huge_sizes = crate::page::huge_page_sizes().iter().map(|h| h.size).collect();
+        self.default_huge = crate::page::default_huge_page_size();
+        self
+    }
+}
+
+/// The arguments of one `mmap` call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Plan {
+    pub(crate) addr: usize,
+    pub(crate) map_len: usize,
+    pub(crate) prot: u32,
+    pub(crate) flags: u32,
+    pub(crate) file_offset: u64,
+    pub(crate) delta: usize,
+    pub(crate) len: usize,
+    pub(crate) granule: usize,
+}
+
+/// Turns options into `mmap` arguments. `Ok(None)` means an empty map: no
+/// system call. `file` is `None` for anonymous maps.
+pub(crate) fn plan(
+    o: &MapOptions,
+    prot: u32,
+    share: Share,
+    file: Option<sys::FileInfo>,
+    env: &Env,
+) -> Result<Option<Plan>> {
+    let env = if o.huge.is_some() && env.huge_sizes.is_empty() {
+        std::borrow::Cow::Owned(env.clone().with_huge())
+    } else {
+        std::borrow::Cow::Borrowed(env)
+    };
+    let anon = file.is_none();
+    if anon && o.offset != 0 {
+        return Err(Error::invalid(format!(
+            "offset {} given for an anonymous map: anonymous maps have no file to offset into",
+            o.offset
+        )));
+    }
+    if o.offset > i64::MAX as u64 {
+        return Err(Error::invalid(format!(
+            "offset {} is larger than the largest file offset (off_t, 2^63 - 1)",
+            o.offset
+        )));
+    }
+    let len: u64 = match (file, o.len) {
+        (Some(info), len) => {
+            match info.kind {
+                FileKind::Regular | FileKind::BlockDevice | FileKind::CharDevice => {}
+                other => {
+                    return Err(Error::new(
+                        ErrorKind::NotMappable,
+                        format!(
+                            "cannot map {}: only regular files and devices can be mapped",
+                            other.describe()
+                        ),
+                    ))
+                }
+            }
+            let sized = info.kind == FileKind::Regular;
+            if sized && o.offset > info.size {
+                return Err(Error::invalid(format!(
+                    "offset {} is past the end of the file ({} bytes)",
+                    o.offset, info.size
+                )));
+            }
+            match len {
+                Some(l) => l as u64,
+                None if sized => info.size - o.offset,
+                None => {
+                    return Err(Error::invalid(format!(
+                        "{} has no size: give the length to map with MapOptions::len",
+                        info.kind.describe()
+                    )))
+                }
+            }
+        }
+        (None, len) => len.unwrap_or(0) as u64,
+    };
+    if len > isize::MAX as u64 {
+        return Err(Error::invalid(format!(
+            "length {len} does not fit in memory (more than isize::MAX bytes)"
+        )));
+    }
+    if o.offset.checked_add(len).is_none_or(|end| end > i64::MAX as u64) {
+        return Err(Error::invalid(format!(
+            "offset {} + length {len} overflows the largest file offset",
+            o.offset
+        )));
+    }
+    let len = len as usize;
+
+    let mut flags = match (share, anon) {
+        (Share::Shared, _) if o.validate || o.sync => flags::SHARED_VALIDATE,
+        (Share::Shared, _) => flags::SHARED,
+        (Share::Private, _) if o.validate => {
+            return Err(Error::invalid(
+                "validate (MAP_SHARED_VALIDATE) applies to shared maps only",
+            ))
+        }
+        (Share::Private, _) if o.sync => {
+            return Err(Error::invalid("sync (MAP_SYNC) applies to shared file maps only"))
+        }
+        (Share::Private, _) => flags::PRIVATE,
+    };
+    if anon {
+        flags |= flags::ANONYMOUS;
+        if o.sync {
+            return Err(Error::invalid("sync (MAP_SYNC) applies to shared file maps only"));
+        }
+    } else if o.grows_down {
+        return Err(Error::invalid("grows_down (MAP_GROWSDOWN) applies to anonymous maps only"));
+    }
+
+    let mut granule = env.page;
+    if let Some(bits) = o.huge {
+        let size = match bits {
+            Some(b) if b >= 63 => {
+                return Err(Error::new(
+                    ErrorKind::HugePagesUnavailable { size: 0 },
+                    format!("huge page size 2^{b} is not a page size"),
+                ))
+            }
+            Some(b) => 1u64 << b,
+            None => env.default_huge.ok_or_else(|| {
+                Error::new(
+                    ErrorKind::HugePagesUnavailable { size: 0 },
+                    "this kernel reports no default huge page size (no hugetlbfs support)",
+                )
+            })?,
+        };
+        if !env.huge_sizes.contains(&size) {
+            let known: Vec<String> = env.huge_sizes.iter().map(|&s| human(s)).collect();
+            return Err(Error::new(
+                ErrorKind::HugePagesUnavailable { size },
+                format!(
+                    "huge page size {} is not supported by this kernel (supported: {})",
+                    human(size),
+                    if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                ),
+            ));
+        }
+        if size as usize <= env.page {
+            return Err(Error::invalid(format!(
+                "huge page size {size} is not above the page size"
+            )));
+        }
+        if o.offset % size != 0 {
+            return Err(Error::invalid(format!(
+                "offset {} is not a multiple of the huge page size {}",
+                o.offset,
+                human(size)
+            )));
+        }
+        granule = size as usize;
+        flags |= flags::HUGETLB;
+        if let Some(b) = bits {
+            flags |= (u32::from(b) & flags::HUGE_MASK) << flags::HUGE_SHIFT;
+        }
+    }
+    if len == 0 {
+        return Ok(None);
+    }
+    if o.populate {
+        flags |= flags::POPULATE;
+    }
+    if o.no_reserve {
+        flags |= flags::NORESERVE;
+    }
+    if o.locked {
+        flags |= flags::LOCKED;
+    }
+    if o.stack {
+        flags |= flags::STACK;
+    }
+    if o.grows_down {
+        flags |= flags::GROWSDOWN;
+    }
+    if o.nonblock {
+        flags |= flags::NONBLOCK;
+    }
+    if o.sync {
+        flags |= flags::SYNC;
+    }
+    if o.low_32bit {
+        if !env.has_32bit {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                "low_32bit (MAP_32BIT) exists only on x86_64",
+            ));
+        }
+        flags |= flags::LOW_32BIT;
+    }
+    if o.uninitialized {
+        if !anon {
+            return Err(Error::invalid(
+                "uninitialized (MAP_UNINITIALIZED) applies to anonymous maps only",
+            ));
+        }
+        flags |= flags::UNINITIALIZED;
+    }
+    if o.fixed && o.fixed_noreplace {
+        return Err(Error::invalid("fixed and fixed_noreplace exclude each other: choose one"));
+    }
+    if o.fixed || o.fixed_noreplace {
+        if o.hint == 0 || o.hint % granule != 0 {
+            return Err(Error::invalid(format!(
+                "{} needs a non-zero address aligned to {} bytes, got {:#x}",
+                if o.fixed { "fixed" } else { "fixed_noreplace" },
+                granule,
+                o.hint
+            )));
+        }
+        flags |= if o.fixed { flags::FIXED } else { flags::FIXED_NOREPLACE };
+    }
+    flags |= o.extra_flags;
+
+    let file_offset = align_down(o.offset, granule as u64);
+    let delta = (o.offset - file_offset) as usize;
+    let map_len = delta
+        .checked_add(len)
+        .and_then(|l| align_up(l as u64, if o.huge.is_some() { granule as u64 } else { 1 }))
+        .filter(|&l| l <= isize::MAX as u64)
+        .ok_or_else(|| {
+            Error::invalid(format!(
+                "length {len} plus the {delta} bytes below the unaligned offset overflows"
+            ))
+        })? as usize;
+    Ok(Some(Plan { addr: o.hint, map_len, prot, flags, file_offset, delta, len, granule }))
+}
+
+/// Adds the file's name to an argument error from [`plan`].
+fn name_file(e: Error, name: &str) -> Error {
+    match e.kind() {
+        ErrorKind::InvalidInput | ErrorKind::NotMappable => {
+            Error::new(e.kind().clone(), format!("cannot map {name}: {}", e.message()))
+        }
+        _ => e,
+    }
+}
+
+/// Interprets a failed `mmap` with what the options asked for.
+fn mmap_error(err: std::io::Error, o: &MapOptions, plan: &Plan, path: Option<&str>) -> Error {
+    let code = err.raw_os_error().unwrap_or(0);
+    let what = match path {
+        Some(_) => format!("mmap of {} bytes at offset {}", plan.len, o.offset),
+        None => format!("mmap of {} anonymous bytes", plan.len),
+    };
+    let name = path.unwrap_or("anonymous memory");
+    if o.huge.is_some() && matches!(code, errno::ENOMEM | errno::EINVAL) {
+        let size = plan.granule as u64;
+        let pool = format!("/sys/kernel/mm/hugepages/hugepages-{}kB/nr_hugepages", size / 1024);
+        let (nr, free) = crate::page::huge_page_sizes()
+            .iter()
+            .find(|h| h.size == size)
+            .map_or((0, 0), |h| (h.pages, h.free));
+        return Error::with_source(
+            ErrorKind::HugePagesUnavailable { size },
+            format!(
+                "{what} in {} huge pages: no huge pages available (pool {nr}, free {free}); \
+                 reserve some in /proc/sys/vm/nr_hugepages (or {pool}){}",
+                human(size),
+                if path.is_some() { ", and map a file on hugetlbfs" } else { "" }
+            ),
+            err,
+        );
+    }
+    if o.locked && matches!(code, errno::EAGAIN | errno::ENOMEM | errno::EPERM) {
+        return super::lock_error(err, plan.map_len as u64);
+    }
+    if code == errno::EOPNOTSUPP && o.sync {
+        return Error::with_source(
+            ErrorKind::Unsupported,
+            format!(
+                "{what} of {name} with sync (MAP_SYNC): not supported here: the file must be on \
+                 a DAX file system (persistent memory mounted with -o dax)"
+            ),
+            err,
+        );
+    }
+    if code == errno::EOPNOTSUPP && o.validate {
+        return Error::with_source(
+            ErrorKind::Unsupported,
+            format!(
+                "{what} of {name}: MAP_SHARED_VALIDATE rejected a flag this kernel or file \
+                 system does not support (flags {:#x})",
+                plan.flags
+            ),
+            err,
+        );
+    }
+    if code == errno::EEXIST {
+        return Error::with_source(
+            ErrorKind::AlreadyMapped,
+            format!(
+                "{what}: address range {:#x}..{:#x} already mapped (fixed_noreplace)",
+                plan.addr,
+                plan.addr + plan.map_len
+            ),
+            err,
+        );
+    }
+    if matches!(code, errno::EPERM | errno::EACCES) && plan.prot & prot::EXEC != 0 {
+        return Error::with_source(
+            ErrorKind::PermissionDenied,
+            format!(
+                "{what} of {name} executable: permission denied (is the file on a noexec mount?)"
+            ),
+            err,
+        );
+    }
+    os_error(err, &what, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sys::FileInfo;
+
+    fn env() -> Env {
+        Env {
+            page: 4096,
+            huge_sizes: vec![2 << 20, 1 << 30],
+            default_huge: Some(2 << 20),
+            has_32bit: true,
+        }
+    }
+
+    fn file(size: u64) -> Option<FileInfo> {
+        Some(FileInfo { kind: FileKind::Regular, size, dev: 1, ino: 1 })
+    }
+
+    fn ok(o: &MapOptions, size: u64) -> Plan {
+        plan(o, prot::READ, Share::Shared, file(size), &env()).unwrap().unwrap()
+    }
+
+    #[test]
+    fn unaligned_offset_maps_from_the_page_below() {
+        let p = ok(MapOptions::new().offset(5000).len(100), 10_000);
+        assert_eq!((p.file_offset, p.delta, p.len, p.map_len), (4096, 904, 100, 1004));
+        assert_eq!(p.flags, flags::SHARED);
+    }
+
+    #[test]
+    fn default_length_runs_to_end_of_file() {
+        let p = ok(MapOptions::new().offset(1), 8193);
+        assert_eq!((p.len, p.delta, p.map_len), (8192, 1, 8193));
+    }
+
+    #[test]
+    fn offset_at_end_is_empty_and_past_end_is_an_error() {
+        let o = MapOptions::new().offset(100).clone();
+        assert_eq!(plan(&o, prot::READ, Share::Shared, file(100), &env()).unwrap(), None);
+        let e = plan(&o, prot::READ, Share::Shared, file(99), &env()).unwrap_err();
+        assert_eq!(e.kind(), &ErrorKind::InvalidInput);
+        assert!(e.to_string().contains("past the end"), "{e}");
+    }
+
+    #[test]
+    fn overflowing_lengths_are_errors_not_panics() {
+        for (off, len) in [
+            (0u64, usize::MAX),
+            (0, isize::MAX as usize + 1),
+            (u64::MAX, 1),
+            (i64::MAX as u64, 2),
+            (4095, isize::MAX as usize),
+        ] {
+            let o = MapOptions::new().offset(off).len(len).clone();
+            let e = plan(&o, prot::READ, Share::Shared, file(u64::MAX), &env()).unwrap_err();
+            assert_eq!(e.kind(), &ErrorKind::InvalidInput, "{off} {len}: {e}");
+        }
+    }
+
+    #[test]
+    fn offsets_above_4_gib_keep_their_high_bits() {
+        let off = (5u64 << 32) + 123;
+        let p = ok(MapOptions::new().offset(off).len(10), off + 10);
+        assert_eq!(p.file_offset, 5 << 32);
+        assert_eq!(p.delta, 123);
+    }
+
+    #[test]
+    fn every_flag_reaches_the_syscall() {
+        let o = MapOptions::new()
+            .len(4096)
+            .populate(true)
+            .no_reserve(true)
+            .locked(true)
+            .stack(true)
+            .nonblock(true)
+            .low_32bit(true)
+            .clone();
+        let p = plan(&o, prot::READ | prot::WRITE, Share::Private, None, &env()).unwrap().unwrap();
+        let want = flags::PRIVATE
+            | flags::ANONYMOUS
+            | flags::POPULATE
+            | flags::NORESERVE
+            | flags::LOCKED
+            | flags::STACK
+            | flags::NONBLOCK
+            | flags::LOW_32BIT;
+        assert_eq!(p.flags, want);
+        let g = MapOptions::new().len(4096).grows_down(true).clone();
+        let p = plan(&g, prot::READ, Share::Private, None, &env()).unwrap().unwrap();
+        assert_eq!(p.flags, flags::PRIVATE | flags::ANONYMOUS | flags::GROWSDOWN);
+    }
+
+    #[test]
+    fn validate_and_sync_use_shared_validate() {
+        let p = ok(MapOptions::new().validate(true), 10);
+        assert_eq!(p.flags, flags::SHARED_VALIDATE);
+        let p = ok(MapOptions::new().sync(true), 10);
+        assert_eq!(p.flags, flags::SHARED_VALIDATE | flags::SYNC);
+        for o in [MapOptions::new().validate(true).clone(), MapOptions::new().sync(true).clone()] {
+            let e = plan(&o, prot::READ, Share::Private, file(10), &env()).unwrap_err();
+            assert_eq!(e.kind(), &ErrorKind::InvalidInput);
+        }
+    }
+
+    #[test]
+    fn huge_pages_round_length_and_encode_size() {
+        let o = MapOptions::new().len(100).huge(Some(21)).clone();
+        let p = plan(&o, prot::READ, Share::Private, None, &env()).unwrap().unwrap();
+        assert_eq!(p.map_len, 2 << 20);
+        assert_eq!(p.granule, 2 << 20);
+        assert_eq!(p.flags, flags::PRIVATE | flags::ANONYMOUS | flags::HUGETLB | (21 << 26));
+        let d = MapOptions::new().len(100).huge(None).clone();
+        let p = plan(&d, prot::READ, Share::Private, None, &env()).unwrap().unwrap();
+        assert_eq!(p.flags & flags::HUGETLB, flags::HUGETLB);
+        assert_eq!(p.flags >> 26, 0);
+        let bad = MapOptions::new().len(100).huge(Some(22)).clone();
+        let e = plan(&bad, prot::READ, Share::Private, None, &env()).unwrap_err();
+        assert_eq!(e.kind(), &ErrorKind::HugePagesUnavailable { size: 4 << 20 });
+    }
+
+    #[test]
+    fn fixed_addresses_must_be_aligned() {
+        let o = MapOptions::new().len(10).hint(4097).fixed_noreplace(true).clone();
+        assert!(plan(&o, prot::READ, Share::Private, None, &env()).is_err());
+        let o = MapOptions::new().len(10).hint(1 << 30).fixed_noreplace(true).clone();
+        let p = plan(&o, prot::READ, Share::Private, None, &env()).unwrap().unwrap();
+        assert_eq!((p.addr, p.flags & flags::FIXED_NOREPLACE), (1 << 30, flags::FIXED_NOREPLACE));
+        let h = MapOptions::new().len(10).hint(12345).clone();
+        assert_eq!(
+            plan(&h, prot::READ, Share::Private, None, &env()).unwrap().unwrap().addr,
+            12345
+        );
+    }
+
+    #[test]
+    fn unmappable_kinds_and_misplaced_options_are_refused() {
+        for kind in [FileKind::Directory, FileKind::Fifo, FileKind::Socket] {
+            let info = Some(FileInfo { kind, size: 0, dev: 0, ino: 0 });
+            let e = plan(&MapOptions::new(), prot::READ, Share::Shared, info, &env()).unwrap_err();
+            assert_eq!(e.kind(), &ErrorKind::NotMappable);
+        }
+        let dev = Some(FileInfo { kind: FileKind::CharDevice, size: 0, dev: 0, ino: 0 });
+        assert!(plan(&MapOptions::new(), prot::READ, Share::Shared, dev, &env()).is_err());
+        assert!(plan(MapOptions::new().len(10), prot::READ, Share::Shared, dev, &env()).is_ok());
+        let anon_off = MapOptions::new().offset(1).len(10).clone();
+        assert!(plan(&anon_off, prot::READ, Share::Private, None, &env()).is_err());
+        let mut no32 = env();
+        no32.has_32bit = false;
+        let o = MapOptions::new().len(10).low_32bit(true).clone();
+        let e = plan(&o, prot::READ, Share::Private, None, &no32).unwrap_err();
+        assert_eq!(e.kind(), &ErrorKind::Unsupported);
+    }
+
+    #[test]
+    fn zero_length_needs_no_syscall() {
+        assert_eq!(
+            plan(&MapOptions::new(), prot::READ, Share::Private, None, &env()).unwrap(),
+            None
+        );
+        assert_eq!(
+            plan(&MapOptions::new(), prot::READ, Share::Shared, file(0), &env()).unwrap(),
+            None
+        );
+    }
+}

@@ -1,0 +1,290 @@
+//! Linux backend: rustix where it has the call, libc where it does not.
+
+use std::ffi::c_void;
+use std::fs::File;
+use std::io;
+use std::os::fd::AsRawFd;
+use std::path::PathBuf;
+
+use rustix::mm::{self, MapFlags, MprotectFlags, MremapFlags, MsyncFlags, ProtFlags};
+
+use super::{FileInfo, FileKind, FsKind, Resource, Rlimit};
+
+mod proc;
+pub(crate) use proc::*;
+
+/// `sysconf(_SC_PAGESIZE)`, read from the auxiliary vector.
+///
+/// # References
+/// - [getpagesize(2)](https://man7.org/linux/man-pages/man2/getpagesize.2.html)
+#[inline]
+pub(crate) fn page_size() -> usize {
+    rustix::param::page_size()
+}
+
+/// `mmap(addr, len, prot, flags, fd, offset)`; `fd == None` adds `MAP_ANONYMOUS`.
+///
+/// # References
+/// - [mmap(2)](https://man7.org/linux/man-pages/man2/mmap.2.html)
+///
+/// # Safety
+/// - With `MAP_FIXED` in `flags`, whatever is mapped at `addr..addr+len` is
+///   replaced: the caller must own that range.
+pub(crate) unsafe fn mmap(
+    addr: usize,
+    len: usize,
+    prot: u32,
+    flags: u32,
+    fd: Option<&File>,
+    offset: u64,
+) -> io::Result<*mut u8> {
+    let prot = ProtFlags::from_bits_retain(prot);
+    let ptr = match fd {
+        Some(fd) => {
+            let flags = MapFlags::from_bits_retain(flags);
+            // SAFETY: the caller owns the address range when MAP_FIXED is set;
+            // otherwise the kernel picks a free range and `addr` is a hint.
+            unsafe { mm::mmap(addr as *mut c_void, len, prot, flags, fd, offset)? }
+        }
+        None => {
+            let flags = MapFlags::from_bits_retain(flags & !super::flags::ANONYMOUS);
+            // SAFETY: as above.
+            unsafe { mm::mmap_anonymous(addr as *mut c_void, len, prot, flags)? }
+        }
+    };
+    Ok(ptr.cast())
+}
+
+/// `munmap(ptr, len)`.
+///
+/// # References
+/// - [munmap(2)](https://man7.org/linux/man-pages/man2/munmap.2.html)
+///
+/// # Safety
+/// - `ptr..ptr+len` must be a range the caller mapped and no longer uses.
+pub(crate) unsafe fn munmap(ptr: *mut u8, len: usize) -> io::Result<()> {
+    // SAFETY: the caller owns the range and holds no references into it.
+    unsafe { mm::munmap(ptr.cast(), len)? };
+    Ok(())
+}
+
+/// `mprotect(ptr, len, prot)`.
+///
+/// # References
+/// - [mprotect(2)](https://man7.org/linux/man-pages/man2/mprotect.2.html)
+///
+/// # Safety
+/// - `ptr..ptr+len` must be owned by the caller, and no reference into it may
+///   rely on access that the new protection removes.
+pub(crate) unsafe fn mprotect(ptr: *mut u8, len: usize, prot: u32) -> io::Result<()> {
+    // SAFETY: the caller owns the range.
+    unsafe { mm::mprotect(ptr.cast(), len, MprotectFlags::from_bits_retain(prot))? };
+    Ok(())
+}
+
+/// `madvise(ptr, len, advice)`, with Linux's numeric advice.
+///
+/// # References
+/// - [madvise(2)](https://man7.org/linux/man-pages/man2/madvise.2.html)
+///
+/// # Safety
+/// - `ptr..ptr+len` must be owned by the caller; advice that changes contents
+///   (DONTNEED, FREE, REMOVE, ...) must not be given while references rely on
+///   the old contents.
+pub(crate) unsafe fn madvise(ptr: *mut u8, len: usize, advice: i32) -> io::Result<()> {
+    use rustix::mm::Advice as A;
+    let advice = match advice {
+        libc::MADV_NORMAL => A::Normal,
+        libc::MADV_RANDOM => A::Random,
+        libc::MADV_SEQUENTIAL => A::Sequential,
+        libc::MADV_WILLNEED => A::WillNeed,
+        libc::MADV_DONTNEED => A::LinuxDontNeed,
+        libc::MADV_FREE => A::LinuxFree,
+        libc::MADV_REMOVE => A::LinuxRemove,
+        libc::MADV_DONTFORK => A::LinuxDontFork,
+        libc::MADV_DOFORK => A::LinuxDoFork,
+        libc::MADV_HWPOISON => A::LinuxHwPoison,
+        libc::MADV_MERGEABLE => A::LinuxMergeable,
+        libc::MADV_UNMERGEABLE => A::LinuxUnmergeable,
+        libc::MADV_HUGEPAGE => A::LinuxHugepage,
+        libc::MADV_NOHUGEPAGE => A::LinuxNoHugepage,
+        libc::MADV_DONTDUMP => A::LinuxDontDump,
+        libc::MADV_DODUMP => A::LinuxDoDump,
+        libc::MADV_WIPEONFORK => A::LinuxWipeOnFork,
+        libc::MADV_KEEPONFORK => A::LinuxKeepOnFork,
+        libc::MADV_COLD => A::LinuxCold,
+        libc::MADV_PAGEOUT => A::LinuxPageOut,
+        libc::MADV_POPULATE_READ => A::LinuxPopulateRead,
+        libc::MADV_POPULATE_WRITE => A::LinuxPopulateWrite,
+        _ => {
+            // Advice rustix does not name (MADV_COLLAPSE, MADV_SOFT_OFFLINE, ...).
+            // SAFETY: the caller owns the range; the kernel validates `advice`.
+            let rc = unsafe { libc::madvise(ptr.cast(), len, advice) };
+            return if rc == 0 { Ok(()) } else { Err(io::Error::last_os_error()) };
+        }
+    };
+    // SAFETY: the caller owns the range and accepts the advice's effect.
+    unsafe { mm::madvise(ptr.cast(), len, advice)? };
+    Ok(())
+}
+
+/// `msync(ptr, len, MS_SYNC or MS_ASYNC)`.
+///
+/// # References
+/// - [msync(2)](https://man7.org/linux/man-pages/man2/msync.2.html)
+///
+/// # Safety
+/// - `ptr` must be page aligned and `ptr..ptr+len` mapped by the caller.
+pub(crate) unsafe fn msync(ptr: *mut u8, len: usize, sync: bool) -> io::Result<()> {
+    let flags = if sync { MsyncFlags::SYNC } else { MsyncFlags::ASYNC };
+    // SAFETY: msync does not change memory contents; the caller owns the range.
+    unsafe { mm::msync(ptr.cast(), len, flags)? };
+    Ok(())
+}
+
+/// `mlock(ptr, len)`.
+///
+/// # References
+/// - [mlock(2)](https://man7.org/linux/man-pages/man2/mlock.2.html)
+///
+/// # Safety
+/// - `ptr..ptr+len` must be mapped by the caller.
+pub(crate) unsafe fn mlock(ptr: *mut u8, len: usize) -> io::Result<()> {
+    // SAFETY: locking does not change contents; the caller owns the range.
+    unsafe { mm::mlock(ptr.cast(), len)? };
+    Ok(())
+}
+
+/// `munlock(ptr, len)`.
+///
+/// # References
+/// - [munlock(2)](https://man7.org/linux/man-pages/man2/munlock.2.html)
+///
+/// # Safety
+/// - `ptr..ptr+len` must be mapped by the caller.
+pub(crate) unsafe fn munlock(ptr: *mut u8, len: usize) -> io::Result<()> {
+    // SAFETY: unlocking does not change contents; the caller owns the range.
+    unsafe { mm::munlock(ptr.cast(), len)? };
+    Ok(())
+}
+
+/// `mremap(ptr, old_len, new_len, may_move ? MREMAP_MAYMOVE : 0)`.
+///
+/// # References
+/// - [mremap(2)](https://man7.org/linux/man-pages/man2/mremap.2.html)
+///
+/// # Safety
+/// - `ptr..ptr+old_len` must be a mapping the caller owns, with no references
+///   into it that outlive the call (the mapping may move or shrink).
+pub(crate) unsafe fn mremap(
+    ptr: *mut u8,
+    old_len: usize,
+    new_len: usize,
+    may_move: bool,
+) -> io::Result<*mut u8> {
+    let flags = if may_move { MremapFlags::MAYMOVE } else { MremapFlags::empty() };
+    // SAFETY: the caller owns the mapping and holds no references into it.
+    let p = unsafe { mm::mremap(ptr.cast(), old_len, new_len, flags)? };
+    Ok(p.cast())
+}
+
+/// `mincore(ptr, len, vec)`: one byte per page, bit 0 set when resident.
+///
+/// # References
+/// - [mincore(2)](https://man7.org/linux/man-pages/man2/mincore.2.html)
+///
+/// # Safety
+/// - `ptr` must be page aligned; `vec` must hold one byte per page of `len`.
+#[allow(dead_code)] // for residency
+pub(crate) unsafe fn mincore(ptr: *mut u8, len: usize, vec: &mut [u8]) -> io::Result<()> {
+    // SAFETY: the caller sized `vec` for the range; mincore only writes `vec`.
+    let rc = unsafe { libc::mincore(ptr.cast(), len, vec.as_mut_ptr().cast()) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// `fstat(fd)`, reduced to type, size and identity.
+///
+/// # References
+/// - [fstat(2)](https://man7.org/linux/man-pages/man2/fstat.2.html)
+pub(crate) fn fstat(file: &File) -> io::Result<FileInfo> {
+    let st = rustix::fs::fstat(file)?;
+    let kind = match rustix::fs::FileType::from_raw_mode(st.st_mode) {
+        rustix::fs::FileType::RegularFile => FileKind::Regular,
+        rustix::fs::FileType::Directory => FileKind::Directory,
+        rustix::fs::FileType::Fifo => FileKind::Fifo,
+        rustix::fs::FileType::Socket => FileKind::Socket,
+        rustix::fs::FileType::CharacterDevice => FileKind::CharDevice,
+        rustix::fs::FileType::BlockDevice => FileKind::BlockDevice,
+        rustix::fs::FileType::Symlink => FileKind::Symlink,
+        _ => FileKind::Unknown,
+    };
+    Ok(FileInfo { kind, size: st.st_size as u64, dev: st.st_dev, ino: st.st_ino })
+}
+
+/// `fstatfs(fd)`, reduced to the file systems mapping treats specially.
+///
+/// # References
+/// - [fstatfs(2)](https://man7.org/linux/man-pages/man2/fstatfs.2.html)
+pub(crate) fn fs_kind(file: &File) -> io::Result<FsKind> {
+    let st = rustix::fs::fstatfs(file)?;
+    #[allow(clippy::unnecessary_cast)]
+    let magic = st.f_type as i64;
+    Ok(match magic {
+        0x9fa0 => FsKind::Proc,
+        0x6265_6572 => FsKind::Sys,
+        0x0102_1994 => FsKind::Tmpfs,
+        0x9584_58f6 => FsKind::Hugetlbfs,
+        _ => FsKind::Other,
+    })
+}
+
+/// `fcntl(fd, F_GETFL) & O_ACCMODE`, as (readable, writable).
+///
+/// # References
+/// - [fcntl(2)](https://man7.org/linux/man-pages/man2/fcntl.2.html)
+pub(crate) fn access_mode(file: &File) -> io::Result<(bool, bool)> {
+    let fl = rustix::fs::fcntl_getfl(file)?;
+    let acc = fl & rustix::fs::OFlags::ACCMODE;
+    Ok(if acc == rustix::fs::OFlags::RDWR {
+        (true, true)
+    } else if acc == rustix::fs::OFlags::WRONLY {
+        (false, true)
+    } else {
+        (true, false)
+    })
+}
+
+/// `readlink("/proc/self/fd/N")`: the path a descriptor was opened with, for
+/// error messages.
+pub(crate) fn fd_path(file: &File) -> Option<PathBuf> {
+    std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())).ok()
+}
+
+/// `getrlimit(resource)`.
+///
+/// # References
+/// - [getrlimit(2)](https://man7.org/linux/man-pages/man2/getrlimit.2.html)
+pub(crate) fn getrlimit(resource: Resource) -> Rlimit {
+    use rustix::process::Resource as R;
+    let r = match resource {
+        Resource::Data => R::Data,
+        Resource::As => R::As,
+        Resource::Memlock => R::Memlock,
+        Resource::Nofile => R::Nofile,
+    };
+    let l = rustix::process::getrlimit(r);
+    Rlimit { current: l.current, maximum: l.maximum }
+}
+
+/// Whether the process has an effective capability that lifts
+/// `RLIMIT_MEMLOCK` (`CAP_IPC_LOCK`), read from `/proc/self/status`.
+pub(crate) fn has_cap_ipc_lock() -> bool {
+    const CAP_IPC_LOCK: u32 = 14;
+    proc_status_field("CapEff:")
+        .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+        .is_some_and(|caps| caps & (1 << CAP_IPC_LOCK) != 0)
+}

@@ -1,0 +1,146 @@
+//! The only code that makes system calls.
+//!
+//! One backend per platform family, chosen here and nowhere else: `linux` for
+//! Linux and Android (rustix where it has the call, libc where it does not),
+//! `unsupported` for every other target, whose functions all fail with
+//! `ErrorKind::Unsupported` so that the portable layers above compile
+//! unchanged.
+//!
+//! Functions are thin and shaped like the system calls they wrap: they take
+//! raw pointers and lengths, return the raw OS error as an [`std::io::Error`],
+//! and never interpret it. Turning an errno into advice is the job of the
+//! layers above.
+//!
+//! # Safety
+//!
+//! The `unsafe fn`s here have the contracts of the system calls they wrap
+//! (see each function's `# Safety`); callers in `map` and `guard` own the
+//! address ranges they pass.
+
+#![allow(unsafe_code)]
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+mod linux;
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(crate) use linux::*;
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+mod unsupported;
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub(crate) use unsupported::*;
+
+/// Protection bits, with Linux's values (the stub uses the same numbers).
+pub(crate) mod prot {
+    pub(crate) const NONE: u32 = 0;
+    pub(crate) const READ: u32 = 0x1;
+    pub(crate) const WRITE: u32 = 0x2;
+    pub(crate) const EXEC: u32 = 0x4;
+}
+
+/// `MAP_*` flag bits, with Linux's x86_64/aarch64 values.
+#[allow(dead_code)]
+pub(crate) mod flags {
+    pub(crate) const SHARED: u32 = 0x01;
+    pub(crate) const PRIVATE: u32 = 0x02;
+    pub(crate) const SHARED_VALIDATE: u32 = 0x03;
+    pub(crate) const FIXED: u32 = 0x10;
+    pub(crate) const ANONYMOUS: u32 = 0x20;
+    pub(crate) const LOW_32BIT: u32 = 0x40;
+    pub(crate) const GROWSDOWN: u32 = 0x0100;
+    pub(crate) const DENYWRITE: u32 = 0x0800;
+    pub(crate) const EXECUTABLE: u32 = 0x1000;
+    pub(crate) const LOCKED: u32 = 0x2000;
+    pub(crate) const NORESERVE: u32 = 0x4000;
+    pub(crate) const POPULATE: u32 = 0x8000;
+    pub(crate) const NONBLOCK: u32 = 0x1_0000;
+    pub(crate) const STACK: u32 = 0x2_0000;
+    pub(crate) const HUGETLB: u32 = 0x4_0000;
+    pub(crate) const SYNC: u32 = 0x8_0000;
+    pub(crate) const FIXED_NOREPLACE: u32 = 0x10_0000;
+    pub(crate) const UNINITIALIZED: u32 = 0x400_0000;
+    pub(crate) const HUGE_SHIFT: u32 = 26;
+    pub(crate) const HUGE_MASK: u32 = 0x3f;
+}
+
+/// What `fstat` says about a descriptor, reduced to what mapping needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FileInfo {
+    pub(crate) kind: FileKind,
+    pub(crate) size: u64,
+    pub(crate) dev: u64,
+    pub(crate) ino: u64,
+}
+
+/// The type bits of `st_mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FileKind {
+    Regular,
+    Directory,
+    Fifo,
+    Socket,
+    CharDevice,
+    BlockDevice,
+    Symlink,
+    Unknown,
+}
+
+impl FileKind {
+    pub(crate) fn describe(self) -> &'static str {
+        match self {
+            FileKind::Regular => "a regular file",
+            FileKind::Directory => "a directory",
+            FileKind::Fifo => "a pipe (FIFO)",
+            FileKind::Socket => "a socket",
+            FileKind::CharDevice => "a character device",
+            FileKind::BlockDevice => "a block device",
+            FileKind::Symlink => "a symbolic link",
+            FileKind::Unknown => "a file of unknown type",
+        }
+    }
+}
+
+/// Which file system holds a file, as far as mapping cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FsKind {
+    /// procfs: sizes are 0 and mmap is refused.
+    Proc,
+    /// sysfs: sizes are a page and mmap is mostly refused.
+    Sys,
+    /// tmpfs or shmem.
+    Tmpfs,
+    /// hugetlbfs: maps are in huge pages.
+    Hugetlbfs,
+    /// Anything else.
+    Other,
+}
+
+/// The current and maximum value of one resource limit; `None` is unlimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Rlimit {
+    pub(crate) current: Option<u64>,
+    pub(crate) maximum: Option<u64>,
+}
+
+/// The resource limits xmmap reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Resource {
+    Data,
+    As,
+    Memlock,
+    Nofile,
+}
+
+/// The errno values the layers above interpret (Linux numbering on x86_64
+/// and aarch64; the stub never produces them).
+pub(crate) mod errno {
+    pub(crate) const EPERM: i32 = 1;
+    pub(crate) const EAGAIN: i32 = 11;
+    pub(crate) const ENOMEM: i32 = 12;
+    pub(crate) const EACCES: i32 = 13;
+    #[allow(dead_code)]
+    pub(crate) const EFAULT: i32 = 14;
+    pub(crate) const EEXIST: i32 = 17;
+    pub(crate) const ENODEV: i32 = 19;
+    pub(crate) const EINVAL: i32 = 22;
+    pub(crate) const EOPNOTSUPP: i32 = 95;
+}

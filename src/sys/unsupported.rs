@@ -1,0 +1,95 @@
+//! Stub backend for targets without a backend yet: every call fails with
+//! `Unsupported`, so the portable layers compile and report it cleanly.
+#![allow(clippy::missing_safety_doc, dead_code)]
+
+use std::fs::File;
+use std::io;
+use std::path::PathBuf;
+
+use super::{FileInfo, FsKind, Resource, Rlimit};
+
+fn unsupported<T>() -> io::Result<T> {
+    Err(io::Error::new(io::ErrorKind::Unsupported, "xmmap has no backend for this platform yet"))
+}
+
+pub(crate) fn page_size() -> usize {
+    4096
+}
+pub(crate) unsafe fn mmap(
+    _addr: usize,
+    _len: usize,
+    _prot: u32,
+    _flags: u32,
+    _fd: Option<&File>,
+    _offset: u64,
+) -> io::Result<*mut u8> {
+    unsupported()
+}
+pub(crate) unsafe fn munmap(_ptr: *mut u8, _len: usize) -> io::Result<()> {
+    unsupported()
+}
+pub(crate) unsafe fn mprotect(_ptr: *mut u8, _len: usize, _prot: u32) -> io::Result<()> {
+    unsupported()
+}
+pub(crate) unsafe fn madvise(_ptr: *mut u8, _len: usize, _advice: i32) -> io::Result<()> {
+    unsupported()
+}
+pub(crate) unsafe fn msync(_ptr: *mut u8, _len: usize, _sync: bool) -> io::Result<()> {
+    unsupported()
+}
+pub(crate) unsafe fn mlock(_ptr: *mut u8, _len: usize) -> io::Result<()> {
+    unsupported()
+}
+pub(crate) unsafe fn munlock(_ptr: *mut u8, _len: usize) -> io::Result<()> {
+    unsupported()
+}
+pub(crate) unsafe fn mremap(
+    _ptr: *mut u8,
+    _old: usize,
+    _new: usize,
+    _may_move: bool,
+) -> io::Result<*mut u8> {
+    unsupported()
+}
+pub(crate) unsafe fn mincore(_ptr: *mut u8, _len: usize, _vec: &mut [u8]) -> io::Result<()> {
+    unsupported()
+}
+pub(crate) fn fstat(_file: &File) -> io::Result<FileInfo> {
+    unsupported()
+}
+pub(crate) fn fs_kind(_file: &File) -> io::Result<FsKind> {
+    unsupported()
+}
+pub(crate) fn access_mode(_file: &File) -> io::Result<(bool, bool)> {
+    unsupported()
+}
+pub(crate) fn fd_path(_file: &File) -> Option<PathBuf> {
+    None
+}
+pub(crate) fn getrlimit(_resource: Resource) -> Rlimit {
+    Rlimit { current: None, maximum: None }
+}
+pub(crate) fn has_cap_ipc_lock() -> bool {
+    false
+}
+pub(crate) fn max_map_count() -> Option<u64> {
+    None
+}
+pub(crate) fn map_count() -> io::Result<usize> {
+    unsupported()
+}
+pub(crate) fn overcommit_mode() -> Option<u64> {
+    None
+}
+pub(crate) fn thp_mode() -> Option<String> {
+    None
+}
+pub(crate) fn huge_page_pools() -> Vec<(u64, u64, u64)> {
+    Vec::new()
+}
+pub(crate) fn default_huge_page_size() -> Option<u64> {
+    None
+}
+pub(crate) fn proc_status_field(_name: &str) -> Option<String> {
+    None
+}
