@@ -452,8 +452,8 @@ impl MapOptions {
 
     /// Maps `file` shared, readable and — if the descriptor was opened for
     /// writing — writable, without handing out references: access goes
-    /// through raw pointers or the guarded [`MapRaw::read_at`] and
-    /// [`MapRaw::write_at`], so this is safe even when other processes change
+    /// through raw pointers or the guarded `MapRaw::read_at` and
+    /// `MapRaw::write_at`, so this is safe even when other processes change
     /// or truncate the file.
     ///
     /// # Errors

@@ -1,0 +1,5 @@
+//! The integration tests: one binary for every behaviour that needs real
+//! system calls. Each topic is a module; `common` holds the shared helpers.
+
+mod common;
+mod core;
