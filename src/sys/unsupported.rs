@@ -90,6 +90,3 @@ pub(crate) fn huge_page_pools() -> Vec<(u64, u64, u64)> {
 pub(crate) fn default_huge_page_size() -> Option<u64> {
     None
 }
-pub(crate) fn proc_status_field(_name: &str) -> Option<String> {
-    None
-}
