@@ -73,7 +73,7 @@ fn a_bad_xmmap_limit_is_reported_not_ignored() {
 
 #[test]
 fn bad_usage_exits_2_with_clap_message() {
-    let o = xmmap(&["--limit", "-5", "info"]);
+    let o = xmmap(&["--limit=-5", "info"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--limit"), "{}", stderr(&o));
     let o = xmmap(&["no-such-command"]);
