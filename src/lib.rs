@@ -57,6 +57,7 @@
 
 mod error;
 mod map;
+mod scan;
 mod sys;
 
 pub mod limit;
@@ -66,3 +67,4 @@ pub use error::{Error, ErrorKind, Result};
 pub use limit::Limit;
 pub use map::{Advice, Map, MapMut, MapOptions, MapRaw, Protection, RemapOptions, UncheckedAdvice};
 pub use page::page_size;
+pub use scan::{scan, ScanOptions, ScanSummary};
