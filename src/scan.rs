@@ -46,8 +46,11 @@
 
 use std::fs::File;
 use std::num::NonZeroUsize;
-use std::sync::mpsc;
+use std::panic;
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::{mpsc, Mutex};
 use std::thread;
+use std::time::Duration;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::limit::Limit;
@@ -251,11 +254,26 @@ impl ScanOptions {
         };
         limit.check(chunk.min(span) as u64)?;
 
-        let mut reservation = Reservation::new(span, align)?;
+        // Under one huge page alignment buys nothing: let the kernel place
+        // the one chunk, which saves reserving and trimming.
+        let mut reservation = if span < align {
+            Reservation::whole(file, span)?
+        } else {
+            Reservation::new(span, align)?
+        };
         let job = Job { base: reservation.base, ..job };
+        let mapped = span < align;
+        if mapped {
+            job.populate(file, 0)?;
+        }
+        // A helper needs a second chunk to run ahead of the reader.
+        let (prefetch, unmap_behind) =
+            if job.chunks > 1 { (prefetch, unmap_behind) } else { (false, false) };
         if !(prefetch || unmap_behind) {
             for k in 0..job.chunks {
-                job.prepare(file, k)?;
+                if !mapped {
+                    job.prepare(file, k)?;
+                }
                 // SAFETY: chunk k is mapped and populated; the caller promised
                 // the file is neither modified nor truncated during the scan.
                 f(unsafe { job.bytes(k) });
@@ -265,58 +283,182 @@ impl ScanOptions {
             return Ok(summary);
         }
 
-        let (ready_tx, ready_rx) = mpsc::channel::<Result<usize>>();
         let (done_tx, done_rx) = mpsc::channel::<usize>();
+        let shared = Shared {
+            job: &job,
+            claimed: AtomicUsize::new(0),
+            state: (0..job.chunks).map(|_| AtomicU8::new(PENDING)).collect(),
+            error: Mutex::new(None),
+            reader: thread::current(),
+        };
         let ahead = self.ahead;
-        let job = &job;
+        let shared = &shared;
         thread::scope(|s| {
             // Owned by this closure, so that returning or unwinding hangs up
             // on the helper before the scope joins it.
-            let (ready_rx, done_tx) = (ready_rx, done_tx);
-            let helper =
-                thread::Builder::new().name("xmmap-scan".into()).spawn_scoped(s, move || {
-                    job.help(file, prefetch, unmap_behind, ahead, ready_tx, done_rx)
-                });
-            let (prefetch, unmap_behind) = match helper {
-                Ok(_) => (prefetch, unmap_behind),
+            let done_tx = done_tx;
+            let helper = thread::Builder::new()
+                .name("xmmap-scan".into())
+                .spawn_scoped(s, move || shared.help(file, prefetch, unmap_behind, ahead, done_rx));
+            let (helper, prefetch, unmap_behind) = match helper {
+                Ok(h) => (Some(h), prefetch, unmap_behind),
                 // No thread to be had: scan alone, as on one CPU.
-                Err(_) => (false, false),
+                Err(_) => (None, false, false),
             };
             summary.prefetched = prefetch;
             summary.unmapped_in_background = unmap_behind;
-            for k in 0..job.chunks {
-                if prefetch {
-                    match ready_rx.recv() {
-                        Ok(Ok(_)) => {}
-                        Ok(Err(e)) => return Err(e),
-                        Err(_) => {
-                            return Err(Error::new(
-                                ErrorKind::Io,
-                                "scan: the prefetch thread stopped before the end of the file",
-                            ))
-                        }
+            let released = &mut reservation.released;
+            let mut read_all = || -> Result<()> {
+                for k in 0..job.chunks {
+                    let alive = helper.as_ref().is_some_and(|h| !h.is_finished());
+                    shared.wait_or_prepare(file, k, alive)?;
+                    // SAFETY: chunk k is mapped and populated (by us or by
+                    // the helper, which marked it ready); the caller promised
+                    // the file is neither modified nor truncated during the
+                    // scan.
+                    f(unsafe { job.bytes(k) });
+                    if !unmap_behind {
+                        job.release(k)?;
                     }
-                } else {
-                    job.prepare(file, k)?;
+                    *released = job.end(k);
+                    if helper.is_some() {
+                        // The helper releases chunk k (or only counts it,
+                        // when the reader unmaps); it drains this channel
+                        // before it exits, so the chunk is gone once the
+                        // thread is joined.
+                        let _ = done_tx.send(k);
+                    }
                 }
-                // SAFETY: chunk k is mapped and populated (by us or by the
-                // helper, which reported it ready); the caller promised the
-                // file is neither modified nor truncated during the scan.
-                f(unsafe { job.bytes(k) });
-                if !unmap_behind {
-                    job.release(k)?;
-                }
-                reservation.released = job.end(k);
-                if prefetch || unmap_behind {
-                    // The helper releases chunk k (or only counts it, when
-                    // the reader unmaps); it drains this channel before it
-                    // exits, so the chunk is gone once the thread is joined.
-                    let _ = done_tx.send(k);
+                Ok(())
+            };
+            // A panic of `f` is held until the helper is joined: hang up,
+            // join (so the thread is gone, not just finishing), re-raise.
+            let outcome = panic::catch_unwind(panic::AssertUnwindSafe(&mut read_all));
+            drop(done_tx);
+            if let Some(h) = helper {
+                if let Err(p) = h.join() {
+                    panic::resume_unwind(p);
                 }
             }
-            Ok(())
+            outcome.unwrap_or_else(|p| panic::resume_unwind(p))
         })?;
         Ok(summary)
+    }
+}
+
+/// Chunk states of a scan with a helper.
+const PENDING: u8 = 0;
+const READY: u8 = 1;
+const FAILED: u8 = 2;
+
+/// What the reader and the helper share. Chunks are prepared (mapped and
+/// populated) in order by whoever claims them first: the helper runs up to
+/// `ahead` chunks in front of the reader, and a reader that catches up
+/// prepares the next chunk itself instead of waiting, so on a machine where
+/// the kernel's share of the work is larger than the scan's, the two cores
+/// split it.
+struct Shared<'a> {
+    job: &'a Job,
+    /// The next chunk nobody has claimed yet.
+    claimed: AtomicUsize,
+    /// One of PENDING, READY, FAILED per chunk.
+    state: Vec<AtomicU8>,
+    /// The helper's error for the chunk marked FAILED.
+    error: Mutex<Option<Error>>,
+    /// The reader, unparked when a chunk becomes ready.
+    reader: thread::Thread,
+}
+
+impl Shared<'_> {
+    /// Returns once chunk `k` is ready: prepared by the helper, or by the
+    /// reader itself when nobody has claimed it yet.
+    fn wait_or_prepare(&self, file: &File, k: usize, helper_alive: bool) -> Result<()> {
+        loop {
+            match self.state[k].load(Ordering::Acquire) {
+                READY => return Ok(()),
+                FAILED => {
+                    let e = self.error.lock().unwrap_or_else(|p| p.into_inner()).take();
+                    return Err(e.unwrap_or_else(|| {
+                        Error::new(ErrorKind::Io, "scan: the prefetch thread failed")
+                    }));
+                }
+                _ => {}
+            }
+            // Every chunk before k is done, so `claimed` is at least k.
+            if self.claimed.compare_exchange(k, k + 1, Ordering::AcqRel, Ordering::Acquire).is_ok()
+            {
+                return self.job.prepare(file, k);
+            }
+            if !helper_alive {
+                return Err(Error::new(
+                    ErrorKind::Io,
+                    "scan: the prefetch thread stopped before the end of the file",
+                ));
+            }
+            // The helper is preparing chunk k: about a millisecond.
+            thread::park_timeout(Duration::from_micros(200));
+        }
+    }
+
+    /// The helper thread: prepares chunks ahead of the reader and unmaps
+    /// the ones it is done with, until the reader hangs up.
+    fn help(
+        &self,
+        file: &File,
+        prefetch: bool,
+        unmap_behind: bool,
+        ahead: usize,
+        done: mpsc::Receiver<usize>,
+    ) {
+        let finish = |k: usize| {
+            if unmap_behind {
+                // Released chunks are in the reservation's released prefix:
+                // a failure here cannot be retried by anyone, and munmap of a
+                // whole chunk of our own fails only when the kernel is out of
+                // memory for splitting the mapping.
+                let _ = self.job.release(k);
+            }
+        };
+        let mut finished = 0;
+        let mut preparing = prefetch;
+        loop {
+            while let Ok(k) = done.try_recv() {
+                finish(k);
+                finished += 1;
+            }
+            if preparing {
+                let c = self.claimed.load(Ordering::Acquire);
+                if c >= self.job.chunks {
+                    preparing = false;
+                } else if c < finished + ahead {
+                    if self
+                        .claimed
+                        .compare_exchange(c, c + 1, Ordering::AcqRel, Ordering::Acquire)
+                        .is_ok()
+                    {
+                        let state = match self.job.prepare(file, c) {
+                            Ok(()) => READY,
+                            Err(e) => {
+                                *self.error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                                preparing = false;
+                                FAILED
+                            }
+                        };
+                        self.state[c].store(state, Ordering::Release);
+                        self.reader.unpark();
+                    }
+                    continue;
+                }
+            }
+            // Nothing to prepare now: wait for the reader to finish a chunk.
+            match done.recv() {
+                Ok(k) => {
+                    finish(k);
+                    finished += 1;
+                }
+                Err(_) => return,
+            }
+        }
     }
 }
 
@@ -385,6 +527,15 @@ impl Job {
             sys::mmap(addr, len, prot::READ, flags::SHARED | flags::FIXED, Some(file), start as u64)
         }
         .map_err(|e| os_error(e, &format!("scan: mmap of {len} bytes at offset {start}"), None))?;
+        self.populate(file, k)
+    }
+
+    /// Populates chunk `k`, which is mapped: page tables filled now, and a
+    /// page the file no longer backs is an error instead of a later SIGBUS.
+    fn populate(&self, file: &File, k: usize) -> Result<()> {
+        let start = k * self.chunk;
+        let len = self.end(k) - start;
+        let addr = self.base + start;
         let (advice, _) = Advice::PopulateRead.raw();
         // SAFETY: the range is our mapping; populating changes no contents.
         match unsafe { sys::madvise(addr as *mut u8, len, advice) } {
@@ -444,56 +595,6 @@ impl Job {
             os_error(e, &format!("scan: munmap of {len} bytes at offset {start}"), None)
         })
     }
-
-    /// The helper thread: populates chunks ahead of the reader and unmaps
-    /// the ones it is done with, until the reader hangs up.
-    fn help(
-        &self,
-        file: &File,
-        prefetch: bool,
-        unmap_behind: bool,
-        ahead: usize,
-        ready: mpsc::Sender<Result<usize>>,
-        done: mpsc::Receiver<usize>,
-    ) {
-        let finish = |k: usize| {
-            if unmap_behind {
-                // Released chunks are in the reservation's released prefix:
-                // a failure here cannot be retried by anyone, and munmap of a
-                // whole chunk of our own fails only when the kernel is out of
-                // memory for splitting the mapping.
-                let _ = self.release(k);
-            }
-        };
-        let mut next = 0;
-        let mut finished = 0;
-        while prefetch && next < self.chunks {
-            while let Ok(k) = done.try_recv() {
-                finish(k);
-                finished += 1;
-            }
-            if next - finished >= ahead {
-                match done.recv() {
-                    Ok(k) => {
-                        finish(k);
-                        finished += 1;
-                        continue;
-                    }
-                    Err(_) => return,
-                }
-            }
-            let r = self.prepare(file, next);
-            let failed = r.is_err();
-            if ready.send(r.map(|()| next)).is_err() || failed {
-                break;
-            }
-            next += 1;
-        }
-        drop(ready);
-        for k in done {
-            finish(k);
-        }
-    }
 }
 
 /// A range of address space reserved `PROT_NONE` and aligned, owned until
@@ -505,6 +606,15 @@ struct Reservation {
 }
 
 impl Reservation {
+    /// Maps the first `span` bytes of `file` where the kernel likes; the
+    /// reservation then holds the file's one chunk, already mapped.
+    fn whole(file: &File, span: usize) -> Result<Reservation> {
+        // SAFETY: no MAP_FIXED: the kernel picks free address space.
+        let base = unsafe { sys::mmap(0, span, prot::READ, flags::SHARED, Some(file), 0) }
+            .map_err(|e| os_error(e, &format!("scan: mmap of {span} bytes at offset 0"), None))?;
+        Ok(Reservation { base: base as usize, span, released: 0 })
+    }
+
     /// Reserves `span` bytes starting at a multiple of `align`.
     fn new(span: usize, align: usize) -> Result<Reservation> {
         let page = page_size();
