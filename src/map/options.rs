@@ -517,10 +517,12 @@ impl MapOptions {
     }
 
     pub(crate) fn map_file(&self, file: &File, prot: u32, share: Share) -> Result<Inner> {
-        let path = sys::fd_path(file).map(|p| p.display().to_string());
-        let name = path.as_deref().unwrap_or("the file");
+        // The path only names the file in error messages, and readlink of
+        // /proc/self/fd costs more than the mmap itself: read it on error.
+        let path = || sys::fd_path(file).map(|p| p.display().to_string());
+        let name = || path().unwrap_or_else(|| "the file".to_string());
         let info = sys::fstat(file)
-            .map_err(|e| Error::with_source(ErrorKind::Io, format!("fstat of {name}"), e))?;
+            .map_err(|e| Error::with_source(ErrorKind::Io, format!("fstat of {}", name()), e))?;
         if info.kind == FileKind::Regular && info.size == 0 {
             let fs = sys::fs_kind(file).unwrap_or(FsKind::Other);
             if matches!(fs, FsKind::Proc | FsKind::Sys) {
@@ -529,40 +531,63 @@ impl MapOptions {
                     format!(
                         "cannot map {name}: {} files report size 0 and cannot be memory-mapped; \
                          read them instead (xmmap::Source does)",
-                        if fs == FsKind::Proc { "procfs" } else { "sysfs" }
+                        if fs == FsKind::Proc { "procfs" } else { "sysfs" },
+                        name = name()
                     ),
                 ));
             }
         }
-        let (readable, writable) = sys::access_mode(file).map_err(|e| {
-            Error::with_source(ErrorKind::Io, format!("fcntl(F_GETFL) of {name}"), e)
-        })?;
-        if !readable {
-            return Err(Error::new(
-                ErrorKind::PermissionDenied,
-                format!("cannot map {name}: the descriptor is write-only; mmap needs read access"),
-            ));
-        }
-        if prot & prot::WRITE != 0 && share == Share::Shared && !writable {
-            return Err(Error::new(
-                ErrorKind::PermissionDenied,
-                format!(
-                    "cannot map {name} writable and shared: the descriptor was opened read-only; \
-                     open it with read and write access (or use map_copy for private writes)"
-                ),
-            ));
-        }
+        // The kernel refuses a descriptor without the access the map needs
+        // (EACCES); fcntl says which access is missing, so it runs only then
+        // (and for an empty map, which makes no system call).
+        let access_error = || -> Option<Error> {
+            let (readable, writable) = match sys::access_mode(file) {
+                Ok(mode) => mode,
+                Err(e) => {
+                    let what = format!("fcntl(F_GETFL) of {}", name());
+                    return Some(Error::with_source(ErrorKind::Io, what, e));
+                }
+            };
+            if !readable {
+                return Some(Error::new(
+                    ErrorKind::PermissionDenied,
+                    format!(
+                        "cannot map {}: the descriptor is write-only; mmap needs read access",
+                        name()
+                    ),
+                ));
+            }
+            if prot & prot::WRITE != 0 && share == Share::Shared && !writable {
+                return Some(Error::new(
+                    ErrorKind::PermissionDenied,
+                    format!(
+                        "cannot map {name} writable and shared: the descriptor was opened read-only; \
+                         open it with read and write access (or use map_copy for private writes)",
+                        name = name()
+                    ),
+                ));
+            }
+            None
+        };
         let limit = self.limit_in_force()?;
-        let plan =
-            plan(self, prot, share, Some(info), &Env::current()).map_err(|e| name_file(e, name))?;
-        let Some(plan) = plan else { return Ok(Inner::empty()) };
+        let plan = plan(self, prot, share, Some(info), &Env::current())
+            .map_err(|e| name_file(e, &name()))?;
+        let Some(plan) = plan else {
+            return access_error().map_or(Ok(Inner::empty()), Err);
+        };
         limit.check(plan.map_len as u64)?;
         // SAFETY: without MAP_FIXED the kernel picks free address space;
         // `fixed` is an unsafe setter whose caller vouches for the range.
         let ptr = unsafe {
             sys::mmap(plan.addr, plan.map_len, plan.prot, plan.flags, Some(file), plan.file_offset)
         }
-        .map_err(|e| mmap_error(e, self, &plan, path.as_deref()))?;
+        .map_err(|e| {
+            match e.raw_os_error() {
+                Some(errno::EACCES) => access_error(),
+                _ => None,
+            }
+            .unwrap_or_else(|| mmap_error(e, self, &plan, path().as_deref()))
+        })?;
         // SAFETY: the kernel just gave us this mapping.
         Ok(unsafe { Inner::from_raw(ptr, plan.map_len, plan.delta, plan.len, plan.granule) })
     }
