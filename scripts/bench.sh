@@ -3,6 +3,7 @@
 #   scripts/bench.sh                 full run
 #   scripts/bench.sh --quick         quick mode (under 2 minutes); or XMMAP_BENCH_QUICK=1
 #   scripts/bench.sh scan map        only the sections whose names start so
+#   scripts/bench.sh --repeat=3      three runs, then the median of every ratio
 # XMMAP_BENCH_SIZE=BYTES sets the size of the big scan file (default 1 GiB).
 set -euo pipefail
 cd "$(dirname "$0")/.."

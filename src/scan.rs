@@ -537,8 +537,20 @@ impl Job {
         let len = self.end(k) - start;
         let addr = self.base + start;
         let (advice, _) = Advice::PopulateRead.raw();
-        // SAFETY: the range is our mapping; populating changes no contents.
-        match unsafe { sys::madvise(addr as *mut u8, len, advice) } {
+        // In pieces of one huge page: populating holds the mmap lock for
+        // reading, and the other thread's mmap or munmap waits for it.
+        let populate = || {
+            let mut done = 0;
+            while done < len {
+                let n = (len - done).min(HUGE_ALIGN);
+                // SAFETY: the range is our mapping; populating changes no
+                // contents.
+                unsafe { sys::madvise((addr + done) as *mut u8, n, advice) }?;
+                done += n;
+            }
+            Ok::<(), std::io::Error>(())
+        };
+        match populate() {
             Ok(()) => Ok(()),
             Err(e) if e.raw_os_error() == Some(errno::EFAULT) => {
                 Err(self.truncated(file, start, e))

@@ -5,6 +5,7 @@
 //! cargo bench -p xmmap-bench                      # everything
 //! cargo bench -p xmmap-bench -- --quick           # under 2 minutes
 //! cargo bench -p xmmap-bench -- scan-shm map      # sections by name prefix
+//! cargo bench -p xmmap-bench -- --repeat=3        # 3 runs, then each ratio's median
 //! XMMAP_BENCH_QUICK=1 scripts/bench.sh            # the same, by script
 //! ```
 //!
@@ -33,6 +34,10 @@ impl Ctx {
         Plan::new(if self.quick { 5 } else { 11 }, Duration::ZERO)
     }
 
+    fn map_plan(&self) -> Plan {
+        Plan::new(if self.quick { 21 } else { 41 }, Duration::from_millis(5))
+    }
+
     fn small_plan(&self) -> Plan {
         let sample = if self.quick { Duration::from_millis(5) } else { Duration::from_millis(20) };
         Plan::new(if self.quick { 5 } else { 11 }, sample)
@@ -56,26 +61,68 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let quick = args.iter().any(|a| a == "--quick")
         || std::env::var_os("XMMAP_BENCH_QUICK").is_some_and(|v| !v.is_empty() && v != "0");
+    let repeat = args
+        .iter()
+        .find_map(|a| a.strip_prefix("--repeat=").map(str::to_string))
+        .or_else(|| std::env::var("XMMAP_BENCH_REPEAT").ok())
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(1)
+        .max(1);
     let wanted: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
     let big =
         std::env::var("XMMAP_BENCH_SIZE").ok().and_then(|s| s.parse().ok()).unwrap_or(1 << 30);
     let ctx = Ctx { quick, big };
     print!("{}", Machine::detect(&[Place::Shm, Place::Temp]));
-    println!("mode: {}\n", if quick { "quick" } else { "full" });
+    println!("mode: {}, {repeat} run(s)\n", if quick { "quick" } else { "full" });
     let start = Instant::now();
     let mut failed = false;
-    for (name, section) in SECTIONS {
-        if !wanted.is_empty() && !wanted.iter().any(|w| name.starts_with(w.as_str())) {
-            continue;
+    // Every ratio of every run, by section and name, for the summary.
+    let mut seen: Vec<(String, Option<Target>, Vec<f64>)> = Vec::new();
+    for run in 1..=repeat {
+        if repeat > 1 {
+            println!("# run {run} of {repeat}\n");
         }
-        let t = Instant::now();
-        match section(&ctx) {
-            Ok(s) => println!("{s}  ({name}: {:.1} s)\n", t.elapsed().as_secs_f64()),
-            Err(e) => {
-                eprintln!("{name}: {e}");
-                failed = true;
+        for (name, section) in SECTIONS {
+            if !wanted.is_empty() && !wanted.iter().any(|w| name.starts_with(w.as_str())) {
+                continue;
+            }
+            let t = Instant::now();
+            match section(&ctx) {
+                Ok(s) => {
+                    println!("{s}  ({name}: {:.1} s)\n", t.elapsed().as_secs_f64());
+                    for r in &s.ratios {
+                        let key = format!("{name}: {}", r.name);
+                        match seen.iter_mut().find(|(k, _, _)| *k == key) {
+                            Some((_, _, v)) => v.push(r.value),
+                            None => seen.push((key, r.target, vec![r.value])),
+                        }
+                    }
+                }
+                Err(e) => {
+                    eprintln!("{name}: {e}");
+                    failed = true;
+                }
             }
         }
+    }
+    if repeat > 1 {
+        println!("## Ratios over {repeat} runs: median (min .. max)");
+        for (key, target, v) in &seen {
+            let m = xmmap_bench::timing::median(v);
+            let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = v.iter().copied().fold(0.0, f64::max);
+            let verdict = match target {
+                Some(t @ Target::AtLeast(x)) => {
+                    format!("  target >= {x:.2}: {}", if t.met(m) { "met" } else { "NOT met" })
+                }
+                Some(t @ Target::AtMost(x)) => {
+                    format!("  target <= {x:.2}: {}", if t.met(m) { "met" } else { "NOT met" })
+                }
+                None => String::new(),
+            };
+            println!("  * {key}: {m:.3} ({lo:.3} .. {hi:.3}){verdict}");
+        }
+        println!();
     }
     println!("total {:.1} s", start.elapsed().as_secs_f64());
     if failed {
@@ -259,7 +306,7 @@ fn map_unmap(ctx: &Ctx) -> io::Result<Section> {
         }),
     ];
     let title = "Map + unmap of a 1 MiB file, untouched (descriptor already open)".to_string();
-    let mut s = compare(&title, &[input], &mut methods, &ctx.small_plan())?;
+    let mut s = compare(&title, &[input], &mut methods, &ctx.map_plan())?;
     s.baseline = Some(RAW.into());
     s.notes.push("GB/s is meaningless here: nothing is read".into());
     let size = 1 << 20;

@@ -23,6 +23,9 @@ pub struct Measurement {
     pub samples: usize,
     /// Calls per sample.
     pub calls_per_sample: u32,
+    /// Every sample, nanoseconds per call, in round order (sample `i` of
+    /// every method of a section was taken in the same round).
+    pub samples_ns: Vec<f64>,
 }
 
 impl Measurement {
@@ -38,6 +41,7 @@ impl Measurement {
             max_ns: max,
             samples: samples.len(),
             calls_per_sample: calls,
+            samples_ns: samples,
         }
     }
 
@@ -108,10 +112,17 @@ impl Section {
         self.measurements.iter().find(|m| m.method == method && m.size == size)
     }
 
-    /// `median time of a / median time of b` on `size` bytes: above 1 when
-    /// `a` is slower.
+    /// Time of `a` over time of `b` on `size` bytes, above 1 when `a` is
+    /// slower: the median of the per-round ratios when both were sampled in
+    /// the same rounds (a noisy round then cancels out), else the ratio of
+    /// the medians.
     pub fn time_ratio(&self, a: &str, b: &str, size: u64) -> Option<f64> {
-        Some(self.get(a, size)?.median_ns / self.get(b, size)?.median_ns)
+        let (a, b) = (self.get(a, size)?, self.get(b, size)?);
+        if a.samples_ns.len() == b.samples_ns.len() && !a.samples_ns.is_empty() {
+            let r: Vec<f64> = a.samples_ns.iter().zip(&b.samples_ns).map(|(x, y)| x / y).collect();
+            return Some(median(&r));
+        }
+        Some(a.median_ns / b.median_ns)
     }
 
     /// Adds the ratio `name` = `value` with `target`; a missing value (a
@@ -217,7 +228,10 @@ impl fmt::Display for Section {
                 )?;
             }
             if !vs.is_empty() {
-                writeln!(f, "  (vs base = median time of {vs} / median time of the method)")?;
+                writeln!(
+                    f,
+                    "  (vs base = time of {vs} / time of the method, median of per-round ratios)"
+                )?;
             }
         } else {
             write!(f, "  {:>8}", "size")?;
