@@ -14,7 +14,10 @@
 //!   sequentially) with one PMD instead of 512 PTEs;
 //! - a helper thread maps and prefaults (`MADV_POPULATE_READ`) the next
 //!   chunks while the caller's closure reads the current one, and unmaps
-//!   finished chunks, so page-table setup and teardown run on another core;
+//!   finished chunks, so page-table setup and teardown run on another core
+//!   (a reader that catches up prepares the next chunk itself rather than
+//!   wait, so the two threads split the kernel's work when it outweighs
+//!   the scan);
 //! - every chunk is populated before the closure sees it, so a file that is
 //!   already shorter than `fstat` said gives [`ErrorKind::Truncated`]
 //!   instead of a `SIGBUS`.
@@ -25,7 +28,11 @@
 //! ([`std::thread::available_parallelism`], which honours `taskset` and
 //! cgroup quotas), [`scan`] runs one helper thread for the length of the
 //! call: it keeps up to [`ScanOptions::ahead`] chunks populated ahead of the
-//! reader and unmaps the chunks the reader is done with. On one CPU no
+//! reader and unmaps the chunks the reader is done with. It starts only for
+//! a file of more than one chunk (below that a thread costs more than it
+//! saves), and it is a second runnable thread for the length of the scan:
+//! on a machine whose other cores are busy it competes with them. On one
+//! CPU no
 //! thread is started: the reader maps, populates, scans and unmaps each
 //! chunk itself, which costs what a plain map costs. The helper is joined
 //! before [`scan`] returns, also when the closure panics.
@@ -35,9 +42,10 @@
 //! # Safety
 //!
 //! The reserved range is owned by one [`Reservation`] from the `mmap` that
-//! creates it to the `munmap` that ends it; each chunk is a disjoint
-//! sub-range that is mapped with `MAP_FIXED` (only inside the reservation)
-//! and released exactly once, in order, by the reader or the helper. The
+//! creates it to the `munmap` that ends it; the file is mapped over it with
+//! `MAP_FIXED` (only inside the reservation, all at once or chunk by chunk,
+//! each range once), and each chunk, a disjoint sub-range, is released
+//! exactly once, in order, by the reader or the helper. The
 //! reservation keeps the prefix that has been released and unmaps only the
 //! rest, so no range is unmapped after it was given back to the kernel.
 //! Whether the `&[u8]` handed to the closure is sound is the caller's
@@ -47,10 +55,9 @@
 use std::fs::File;
 use std::num::NonZeroUsize;
 use std::panic;
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
-use std::sync::{mpsc, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
 use std::thread;
-use std::time::Duration;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::limit::Limit;
@@ -256,22 +263,27 @@ impl ScanOptions {
 
         // Under one huge page alignment buys nothing: let the kernel place
         // the one chunk, which saves reserving and trimming.
+        // With a helper the whole file is mapped at once (if the limit allows
+        // it), so that preparing a chunk is only populating it: idempotent,
+        // and the reader never waits for a helper the scheduler set aside —
+        // it populates the chunk itself.
+        let helper_wanted =
+            (prefetch || unmap_behind) && job.chunks > 1 && limit.check(span as u64).is_ok();
         let mut reservation = if span < align {
             Reservation::whole(file, span)?
         } else {
             Reservation::new(span, align)?
         };
         let job = Job { base: reservation.base, ..job };
-        let mapped = span < align;
-        if mapped {
-            job.populate(file, 0)?;
+        let premapped = span < align || helper_wanted;
+        if span >= align && helper_wanted {
+            job.map(file, 0, span)?;
         }
-        // A helper needs a second chunk to run ahead of the reader.
-        let (prefetch, unmap_behind) =
-            if job.chunks > 1 { (prefetch, unmap_behind) } else { (false, false) };
-        if !(prefetch || unmap_behind) {
+        if !helper_wanted {
             for k in 0..job.chunks {
-                if !mapped {
+                if premapped {
+                    job.populate(file, k)?;
+                } else {
                     job.prepare(file, k)?;
                 }
                 // SAFETY: chunk k is mapped and populated; the caller promised
@@ -284,13 +296,7 @@ impl ScanOptions {
         }
 
         let (done_tx, done_rx) = mpsc::channel::<usize>();
-        let shared = Shared {
-            job: &job,
-            claimed: AtomicUsize::new(0),
-            state: (0..job.chunks).map(|_| AtomicU8::new(PENDING)).collect(),
-            error: Mutex::new(None),
-            reader: thread::current(),
-        };
+        let shared = Shared { job: &job, reading: AtomicUsize::new(0), ready: AtomicUsize::new(0) };
         let ahead = self.ahead;
         let shared = &shared;
         thread::scope(|s| {
@@ -310,12 +316,15 @@ impl ScanOptions {
             let released = &mut reservation.released;
             let mut read_all = || -> Result<()> {
                 for k in 0..job.chunks {
-                    let alive = helper.as_ref().is_some_and(|h| !h.is_finished());
-                    shared.wait_or_prepare(file, k, alive)?;
+                    shared.reading.store(k, Ordering::Release);
+                    if shared.ready.load(Ordering::Acquire) <= k {
+                        // Not populated ahead (yet): do it now, here.
+                        job.populate(file, k)?;
+                    }
                     // SAFETY: chunk k is mapped and populated (by us or by
-                    // the helper, which marked it ready); the caller promised
-                    // the file is neither modified nor truncated during the
-                    // scan.
+                    // the helper, which advanced `ready` past it); the
+                    // caller promised the file is neither modified nor
+                    // truncated during the scan.
                     f(unsafe { job.bytes(k) });
                     if !unmap_behind {
                         job.release(k)?;
@@ -346,61 +355,23 @@ impl ScanOptions {
     }
 }
 
-/// Chunk states of a scan with a helper.
-const PENDING: u8 = 0;
-const READY: u8 = 1;
-const FAILED: u8 = 2;
-
-/// What the reader and the helper share. Chunks are prepared (mapped and
-/// populated) in order by whoever claims them first: the helper runs up to
-/// `ahead` chunks in front of the reader, and a reader that catches up
-/// prepares the next chunk itself instead of waiting, so on a machine where
-/// the kernel's share of the work is larger than the scan's, the two cores
-/// split it.
+/// What the reader and the helper share. The helper populates chunks in
+/// order, up to `ahead` chunks in front of the one being read, never the one
+/// being read; a reader that finds its chunk not yet populated populates it
+/// itself (populating twice is harmless), so on a machine where the
+/// kernel's share of the work outweighs the scan the two threads split it,
+/// and on a busy machine the reader never waits for the helper.
 struct Shared<'a> {
     job: &'a Job,
-    /// The next chunk nobody has claimed yet.
-    claimed: AtomicUsize,
-    /// One of PENDING, READY, FAILED per chunk.
-    state: Vec<AtomicU8>,
-    /// The helper's error for the chunk marked FAILED.
-    error: Mutex<Option<Error>>,
-    /// The reader, unparked when a chunk becomes ready.
-    reader: thread::Thread,
+    /// The chunk the reader is on.
+    reading: AtomicUsize,
+    /// Chunks below this one that the helper populated (with those the
+    /// reader populated itself).
+    ready: AtomicUsize,
 }
 
 impl Shared<'_> {
-    /// Returns once chunk `k` is ready: prepared by the helper, or by the
-    /// reader itself when nobody has claimed it yet.
-    fn wait_or_prepare(&self, file: &File, k: usize, helper_alive: bool) -> Result<()> {
-        loop {
-            match self.state[k].load(Ordering::Acquire) {
-                READY => return Ok(()),
-                FAILED => {
-                    let e = self.error.lock().unwrap_or_else(|p| p.into_inner()).take();
-                    return Err(e.unwrap_or_else(|| {
-                        Error::new(ErrorKind::Io, "scan: the prefetch thread failed")
-                    }));
-                }
-                _ => {}
-            }
-            // Every chunk before k is done, so `claimed` is at least k.
-            if self.claimed.compare_exchange(k, k + 1, Ordering::AcqRel, Ordering::Acquire).is_ok()
-            {
-                return self.job.prepare(file, k);
-            }
-            if !helper_alive {
-                return Err(Error::new(
-                    ErrorKind::Io,
-                    "scan: the prefetch thread stopped before the end of the file",
-                ));
-            }
-            // The helper is preparing chunk k: about a millisecond.
-            thread::park_timeout(Duration::from_micros(200));
-        }
-    }
-
-    /// The helper thread: prepares chunks ahead of the reader and unmaps
+    /// The helper thread: populates chunks ahead of the reader and unmaps
     /// the ones it is done with, until the reader hangs up.
     fn help(
         &self,
@@ -420,6 +391,7 @@ impl Shared<'_> {
             }
         };
         let mut finished = 0;
+        let mut next = 0;
         let mut preparing = prefetch;
         loop {
             while let Ok(k) = done.try_recv() {
@@ -427,30 +399,22 @@ impl Shared<'_> {
                 finished += 1;
             }
             if preparing {
-                let c = self.claimed.load(Ordering::Acquire);
-                if c >= self.job.chunks {
+                next = next.max(self.reading.load(Ordering::Acquire) + 1);
+                if next >= self.job.chunks {
                     preparing = false;
-                } else if c < finished + ahead {
-                    if self
-                        .claimed
-                        .compare_exchange(c, c + 1, Ordering::AcqRel, Ordering::Acquire)
-                        .is_ok()
-                    {
-                        let state = match self.job.prepare(file, c) {
-                            Ok(()) => READY,
-                            Err(e) => {
-                                *self.error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
-                                preparing = false;
-                                FAILED
-                            }
-                        };
-                        self.state[c].store(state, Ordering::Release);
-                        self.reader.unpark();
+                } else if next <= finished + ahead {
+                    // On an error the reader meets it again, populating the
+                    // chunk itself, and reports it.
+                    if self.job.populate(file, next).is_err() {
+                        preparing = false;
+                    } else {
+                        self.ready.fetch_max(next + 1, Ordering::AcqRel);
+                        next += 1;
                     }
                     continue;
                 }
             }
-            // Nothing to prepare now: wait for the reader to finish a chunk.
+            // Nothing to populate now: wait for the reader to finish a chunk.
             match done.recv() {
                 Ok(k) => {
                     finish(k);
@@ -518,16 +482,23 @@ impl Job {
     /// Maps chunk `k` over its part of the reservation and populates it.
     fn prepare(&self, file: &File, k: usize) -> Result<()> {
         let start = k * self.chunk;
-        let len = self.end(k) - start;
+        self.map(file, start, self.end(k) - start)?;
+        self.populate(file, k)
+    }
+
+    /// Maps file bytes `start..start + len` (page aligned) at the same
+    /// offset of the reservation.
+    fn map(&self, file: &File, start: usize, len: usize) -> Result<()> {
         let addr = self.base + start;
         // SAFETY: addr..addr+len lies in the reservation, which we own; it
-        // is still reserved (chunks are mapped once, in order), so MAP_FIXED
-        // replaces only our own PROT_NONE placeholder.
+        // is still reserved (ranges are mapped once, in order, before they
+        // are released), so MAP_FIXED replaces only our own PROT_NONE
+        // placeholder.
         unsafe {
             sys::mmap(addr, len, prot::READ, flags::SHARED | flags::FIXED, Some(file), start as u64)
         }
-        .map_err(|e| os_error(e, &format!("scan: mmap of {len} bytes at offset {start}"), None))?;
-        self.populate(file, k)
+        .map(|_| ())
+        .map_err(|e| os_error(e, &format!("scan: mmap of {len} bytes at offset {start}"), None))
     }
 
     /// Populates chunk `k`, which is mapped: page tables filled now, and a

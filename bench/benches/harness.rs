@@ -150,6 +150,7 @@ fn scan_in(ctx: &Ctx, place: Place, label: &str) -> io::Result<Section> {
     alone.prefetch(Some(false)).background_unmap(Some(false));
     let mut methods = vec![
         Method::ceiling(),
+        Method::ceiling_huge(),
         Method::xmmap_scan(FAST, xmmap::ScanOptions::new()),
         Method::xmmap_scan("fast path, no helper", alone),
         Method::xmmap_map(),
@@ -176,6 +177,11 @@ fn scan_in(ctx: &Ctx, place: Place, label: &str) -> io::Result<Section> {
     for m in ["xmmap map", "memmap2 map", "read()"] {
         s.add_ratio(&format!("{m} / ceiling (throughput)"), s.time_ratio(CEILING, m, size), None);
     }
+    s.add_ratio(
+        "fast path / huge-page ceiling (throughput)",
+        s.time_ratio("ceiling, huge pages", FAST, size),
+        None,
+    );
     s.add_ratio(
         "fast path vs memmap2 map (speed-up)",
         s.time_ratio("memmap2 map", FAST, size),

@@ -113,22 +113,23 @@ fn truncation_is_an_error(name: &str, prefetch: bool, unmap: bool) {
         let f = TempFile::with(&pattern(6 * chunk));
         let file = f.rw();
         let mut o = options(prefetch, unmap);
-        // One chunk ahead: the helper prepares chunk 1 only after the
-        // reader is done with chunk 0, so the truncation is seen.
+        // One chunk ahead: while chunk 0 is read, at most chunk 1 is
+        // populated, and the cut falls in chunk 3, so no populated page is
+        // cut and the scan must stop at chunk 3 with an error.
         o.ahead(1);
         let mut calls = 0;
         // SAFETY: the test truncates deliberately; the scan must report it.
         let r = unsafe {
             o.scan(&file, |_| {
                 if calls == 0 {
-                    file.set_len((chunk + 100) as u64).unwrap();
+                    file.set_len((3 * chunk + 100) as u64).unwrap();
                 }
                 calls += 1;
             })
         };
         let e = r.unwrap_err();
-        assert_eq!(calls, 1, "no chunk past the truncation is handed out");
-        assert_eq!(e.kind(), &ErrorKind::Truncated { offset: chunk as u64 }, "{e}");
+        assert_eq!(calls, 3, "no chunk past the truncation is handed out");
+        assert_eq!(e.kind(), &ErrorKind::Truncated { offset: 3 * chunk as u64 }, "{e}");
         assert!(e.to_string().contains("shrank"), "{e}");
         std::process::exit(0);
     }
