@@ -22,12 +22,22 @@
 //!   already shorter than `fstat` said gives [`ErrorKind::Truncated`]
 //!   instead of a `SIGBUS`.
 //!
+//! No `MADV_HUGEPAGE` is given: a page cache that already holds large
+//! folios is PMD-mapped on fault whatever the THP setting (given the
+//! alignment above), and one that holds 4 KiB pages (tmpfs with
+//! `shmem_enabled=never`, a file written by random small writes) cannot be
+//! changed by advising the mapping; only `MADV_COLLAPSE`, which copies the
+//! file's pages into huge ones, could, and a one-pass scan does not repay
+//! that copy.
+//!
 //! # The second core
 //!
 //! With more than one CPU available to the process
 //! ([`std::thread::available_parallelism`], which honours `taskset` and
-//! cgroup quotas), [`scan`] runs one helper thread for the length of the
-//! call: it keeps up to [`ScanOptions::ahead`] chunks populated ahead of the
+//! cgroup quotas) and CPUs that are not already contended (the kernel's
+//! pressure stall information says runnable tasks waited for a CPU less
+//! than a quarter of the last ten seconds), [`scan`] runs one helper thread
+//! for the length of the call: it keeps up to [`ScanOptions::ahead`] chunks populated ahead of the
 //! reader and unmaps the chunks the reader is done with. It starts only for
 //! a file of more than one chunk (below that a thread costs more than it
 //! saves), and it is a second runnable thread for the length of the scan:
@@ -73,6 +83,11 @@ const HUGE_ALIGN: usize = 2 << 20;
 /// TLB shootdown of each `munmap` are noise, small enough that prefaulting
 /// ahead is quickly ahead.
 const DEFAULT_CHUNK: usize = 8 << 20;
+
+/// CPU pressure (`/proc/pressure/cpu`, some avg10, percent) from which the
+/// default is to scan alone: tasks already wait for a CPU, so a helper would
+/// find no idle core, only a queue — and the reader would wait for it.
+const BUSY_PRESSURE: f64 = 25.0;
 
 /// Chunks kept populated ahead of the reader by default.
 const DEFAULT_AHEAD: usize = 4;
@@ -155,9 +170,11 @@ impl ScanOptions {
     }
 
     /// Prefault chunks ahead of the reader on a helper thread: `Some(true)`
-    /// or `Some(false)` forces it, `None` (the default) decides by the
-    /// available parallelism. With one CPU it stays off even when forced:
-    /// a helper would only take turns with the reader.
+    /// or `Some(false)` forces it, `None` (the default) uses one when more
+    /// than one CPU is available and the CPUs are not already busy (CPU
+    /// pressure stall information, `/proc/pressure/cpu` "some avg10", below
+    /// 25 %). With one CPU it stays off even when forced: a helper would
+    /// only take turns with the reader.
     pub fn prefetch(&mut self, on: Option<bool>) -> &mut Self {
         self.prefetch = on;
         self
@@ -242,7 +259,14 @@ impl ScanOptions {
             as usize;
         let span = align_up(size as u64, page as u64).unwrap_or(0) as usize;
         let job = Job { base: 0, size, span, chunk, chunks: span.div_ceil(chunk) };
-        let parallel = thread::available_parallelism().map_or(1, NonZeroUsize::get) > 1;
+        // Asking costs tens of microseconds (it reads the cgroup's CPU
+        // quota): only a file of several chunks can use a helper anyway.
+        let parallel = job.chunks > 1
+            && (self.prefetch != Some(false) || self.background_unmap != Some(false))
+            && thread::available_parallelism().map_or(1, NonZeroUsize::get) > 1
+            && (self.prefetch == Some(true)
+                || self.background_unmap == Some(true)
+                || sys::cpu_pressure_avg10().is_none_or(|p| p < BUSY_PRESSURE));
         let prefetch = parallel && self.prefetch.unwrap_or(true);
         let unmap_behind = parallel && self.background_unmap.unwrap_or(true);
         let mut summary = ScanSummary {

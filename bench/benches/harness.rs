@@ -73,7 +73,11 @@ fn main() {
         std::env::var("XMMAP_BENCH_SIZE").ok().and_then(|s| s.parse().ok()).unwrap_or(1 << 30);
     let ctx = Ctx { quick, big };
     print!("{}", Machine::detect(&[Place::Shm, Place::Temp]));
-    println!("mode: {}, {repeat} run(s)\n", if quick { "quick" } else { "full" });
+    println!("mode: {}, {repeat} run(s)", if quick { "quick" } else { "full" });
+    // How busy the machine is: the figures are only as quiet as this.
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let pressure = std::fs::read_to_string("/proc/pressure/cpu").unwrap_or_default();
+    println!("load: {} | cpu pressure: {}\n", load.trim(), pressure.lines().next().unwrap_or("-"));
     let start = Instant::now();
     let mut failed = false;
     // Every ratio of every run, by section and name, for the summary.
@@ -140,19 +144,27 @@ fn memmap2_map<'a>() -> Method<'a> {
 }
 
 const FAST: &str = "fast path";
+const FORCED: &str = "fast path, helper forced";
+const ALONE: &str = "fast path, no helper";
+
+/// Scan options with the helper thread forced on or off.
+fn helper(on: bool) -> xmmap::ScanOptions {
+    let mut o = xmmap::ScanOptions::new();
+    o.prefetch(Some(on)).background_unmap(Some(on));
+    o
+}
 const CEILING: &str = "in-memory ceiling";
 
 /// The sequential scan of one big hot file in `place`.
 fn scan_in(ctx: &Ctx, place: Place, label: &str) -> io::Result<Section> {
     let dir = TempDir::new(&place)?;
     let input = Input::open(&dir.file("scan", ctx.big)?)?;
-    let mut alone = xmmap::ScanOptions::new();
-    alone.prefetch(Some(false)).background_unmap(Some(false));
     let mut methods = vec![
         Method::ceiling(),
         Method::ceiling_huge(),
         Method::xmmap_scan(FAST, xmmap::ScanOptions::new()),
-        Method::xmmap_scan("fast path, no helper", alone),
+        Method::xmmap_scan(FORCED, helper(true)),
+        Method::xmmap_scan(ALONE, helper(false)),
         Method::xmmap_map(),
         memmap2_map(),
         Method::read(1 << 20),
@@ -175,6 +187,9 @@ fn scan_in(ctx: &Ctx, place: Place, label: &str) -> io::Result<Section> {
     };
     s.add_ratio("fast path / ceiling (throughput)", s.time_ratio(CEILING, FAST, size), fast_target);
     for m in ["xmmap map", "memmap2 map", "read()"] {
+        s.add_ratio(&format!("{m} / ceiling (throughput)"), s.time_ratio(CEILING, m, size), None);
+    }
+    for m in [FORCED, ALONE] {
         s.add_ratio(&format!("{m} / ceiling (throughput)"), s.time_ratio(CEILING, m, size), None);
     }
     s.add_ratio(
@@ -242,6 +257,7 @@ fn small_files(ctx: &Ctx) -> io::Result<Section> {
         Method::xmmap_map(),
         memmap2_map(),
         Method::xmmap_scan(FAST, xmmap::ScanOptions::new()),
+        Method::xmmap_scan(FORCED, helper(true)),
     ];
     let title = format!("Small files: per-file time, hot, {}", Place::Temp.label());
     let mut s = compare(&title, &inputs, &mut methods, &ctx.small_plan())?;
