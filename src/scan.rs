@@ -285,14 +285,14 @@ impl ScanOptions {
         };
         limit.check(chunk.min(span) as u64)?;
 
-        // Under one huge page alignment buys nothing: let the kernel place
-        // the one chunk, which saves reserving and trimming.
         // With a helper the whole file is mapped at once (if the limit allows
         // it), so that preparing a chunk is only populating it: idempotent,
         // and the reader never waits for a helper the scheduler set aside —
         // it populates the chunk itself.
         let helper_wanted =
             (prefetch || unmap_behind) && job.chunks > 1 && limit.check(span as u64).is_ok();
+        // Under one huge page alignment buys nothing: let the kernel place
+        // the one chunk, which saves reserving and trimming.
         let mut reservation = if span < align {
             Reservation::whole(file, span)?
         } else {
