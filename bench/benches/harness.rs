@@ -77,7 +77,12 @@ fn main() {
     // How busy the machine is: the figures are only as quiet as this.
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let pressure = std::fs::read_to_string("/proc/pressure/cpu").unwrap_or_default();
-    println!("load: {} | cpu pressure: {}\n", load.trim(), pressure.lines().next().unwrap_or("-"));
+    println!("load: {} | cpu pressure: {}", load.trim(), pressure.lines().next().unwrap_or("-"));
+    println!(
+        "second CPU: two threads of pure computation take {:.2}x the time of one \
+         (1.0: a free second CPU; 2.0: none to be had)\n",
+        xmmap_bench::machine::second_cpu_ratio()
+    );
     let start = Instant::now();
     let mut failed = false;
     // Every ratio of every run, by section and name, for the summary.

@@ -79,3 +79,32 @@ impl fmt::Display for Machine {
         writeln!(f, "  files in: {}", self.places.join(", "))
     }
 }
+
+/// How much of a second CPU this process gets now: the wall time of two
+/// threads each doing a fixed amount of pure computation at once, over the
+/// time of one thread doing it alone. About 1.0 means a second CPU is free
+/// (a helper thread runs truly in parallel); about 2.0 means the threads
+/// take turns on one CPU (other work holds the rest), and nothing that
+/// relies on a second core can gain.
+pub fn second_cpu_ratio() -> f64 {
+    use std::time::Instant;
+    fn spin() {
+        let mut x = 0u64;
+        for _ in 0..50_000_000u64 {
+            x = std::hint::black_box(x.wrapping_add(1));
+        }
+    }
+    let mut ratios = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        spin();
+        let one = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        std::thread::scope(|s| {
+            s.spawn(spin);
+            spin();
+        });
+        ratios.push(t.elapsed().as_secs_f64() / one);
+    }
+    crate::timing::median(&ratios)
+}
