@@ -521,22 +521,38 @@ impl MapOptions {
         // /proc/self/fd costs more than the mmap itself: read it on error.
         let path = || sys::fd_path(file).map(|p| p.display().to_string());
         let name = || path().unwrap_or_else(|| "the file".to_string());
-        let info = sys::fstat(file)
-            .map_err(|e| Error::with_source(ErrorKind::Io, format!("fstat of {}", name()), e))?;
-        if info.kind == FileKind::Regular && info.size == 0 {
-            let fs = sys::fs_kind(file).unwrap_or(FsKind::Other);
-            if matches!(fs, FsKind::Proc | FsKind::Sys) {
-                return Err(Error::new(
-                    ErrorKind::NotMappable,
-                    format!(
-                        "cannot map {name}: {} files report size 0 and cannot be memory-mapped; \
-                         read them instead (xmmap::Source does)",
-                        if fs == FsKind::Proc { "procfs" } else { "sysfs" },
-                        name = name()
-                    ),
-                ));
+        // What fstat (and for an empty regular file, fstatfs) says, or why
+        // the file cannot be mapped.
+        let examine = || -> Result<sys::FileInfo> {
+            let info = sys::fstat(file).map_err(|e| {
+                Error::with_source(ErrorKind::Io, format!("fstat of {}", name()), e)
+            })?;
+            if info.kind == FileKind::Regular && info.size == 0 {
+                let fs = sys::fs_kind(file).unwrap_or(FsKind::Other);
+                if matches!(fs, FsKind::Proc | FsKind::Sys) {
+                    return Err(Error::new(
+                        ErrorKind::NotMappable,
+                        format!(
+                            "cannot map {name}: {} files report size 0 and cannot be \
+                             memory-mapped; read them instead (xmmap::Source does)",
+                            if fs == FsKind::Proc { "procfs" } else { "sysfs" },
+                            name = name()
+                        ),
+                    ));
+                }
             }
-        }
+            Ok(info)
+        };
+        // Given a length at offset 0, nothing needs the file's size: the
+        // kernel refuses what cannot be mapped, and `examine` then explains
+        // the refusal. This saves the fstat of every such map.
+        let trusted = self.offset == 0 && self.len.is_some_and(|l| l > 0) && self.huge.is_none();
+        let info = match self.len {
+            Some(len) if trusted => {
+                sys::FileInfo { kind: FileKind::Regular, size: len as u64, dev: 0, ino: 0 }
+            }
+            _ => examine()?,
+        };
         // The kernel refuses a descriptor without the access the map needs
         // (EACCES); fcntl says which access is missing, so it runs only then
         // (and for an empty map, which makes no system call).
@@ -582,11 +598,24 @@ impl MapOptions {
             sys::mmap(plan.addr, plan.map_len, plan.prot, plan.flags, Some(file), plan.file_offset)
         }
         .map_err(|e| {
-            match e.raw_os_error() {
-                Some(errno::EACCES) => access_error(),
-                _ => None,
-            }
-            .unwrap_or_else(|| mmap_error(e, self, &plan, path().as_deref()))
+            // A refusal of a length given at offset 0: say what fstat says
+            // is wrong with the file, as without a length.
+            let unfit = || {
+                examine()
+                    .and_then(|info| {
+                        self::plan(self, prot, share, Some(info), &Env::current())
+                            .map_err(|e| name_file(e, &name()))
+                    })
+                    .err()
+            };
+            trusted
+                .then(unfit)
+                .flatten()
+                .or_else(|| match e.raw_os_error() {
+                    Some(errno::EACCES) => access_error(),
+                    _ => None,
+                })
+                .unwrap_or_else(|| mmap_error(e, self, &plan, path().as_deref()))
         })?;
         // SAFETY: the kernel just gave us this mapping.
         Ok(unsafe { Inner::from_raw(ptr, plan.map_len, plan.delta, plan.len, plan.granule) })
