@@ -34,17 +34,14 @@
 //!
 //! With more than one CPU available to the process
 //! ([`std::thread::available_parallelism`], which honours `taskset` and
-//! cgroup quotas) and CPUs that are not already contended (the kernel's
-//! pressure stall information says runnable tasks waited for a CPU less
-//! than a quarter of the last ten seconds), [`scan`] runs one helper thread
-//! for the length of the call: it keeps up to [`ScanOptions::ahead`] chunks populated ahead of the
-//! reader and unmaps the chunks the reader is done with. It starts only for
-//! a file of more than one chunk (below that a thread costs more than it
-//! saves), and it is a second runnable thread for the length of the scan:
-//! on a machine whose other cores are busy it competes with them. On one
-//! CPU no
-//! thread is started: the reader maps, populates, scans and unmaps each
-//! chunk itself, which costs what a plain map costs. The helper is joined
+//! cgroup quotas), one of them idle when the scan starts (fewer tasks
+//! runnable than CPUs, per `/proc/loadavg`: on a busy machine a helper finds
+//! no idle core, only a queue, and costs the reader more than it saves),
+//! and a file of more than one chunk, [`scan`] runs one helper thread for
+//! the length of the call: it keeps up to [`ScanOptions::ahead`] chunks
+//! populated ahead of the reader and unmaps the chunks the reader is done
+//! with. Otherwise no thread is started: the reader maps, populates, scans
+//! and unmaps each chunk itself, which costs what a plain map costs. The helper is joined
 //! before [`scan`] returns, also when the closure panics.
 //!
 //! May call: `sys`, `page`, `limit`, `map` (for error interpretation).
@@ -83,11 +80,6 @@ const HUGE_ALIGN: usize = 2 << 20;
 /// TLB shootdown of each `munmap` are noise, small enough that prefaulting
 /// ahead is quickly ahead.
 const DEFAULT_CHUNK: usize = 8 << 20;
-
-/// CPU pressure (`/proc/pressure/cpu`, some avg10, percent) from which the
-/// default is to scan alone: tasks already wait for a CPU, so a helper would
-/// find no idle core, only a queue — and the reader would wait for it.
-const BUSY_PRESSURE: f64 = 25.0;
 
 /// Chunks kept populated ahead of the reader by default.
 const DEFAULT_AHEAD: usize = 4;
@@ -171,10 +163,10 @@ impl ScanOptions {
 
     /// Prefault chunks ahead of the reader on a helper thread: `Some(true)`
     /// or `Some(false)` forces it, `None` (the default) uses one when more
-    /// than one CPU is available and the CPUs are not already busy (CPU
-    /// pressure stall information, `/proc/pressure/cpu` "some avg10", below
-    /// 25 %). With one CPU it stays off even when forced: a helper would
-    /// only take turns with the reader.
+    /// than one CPU is available and one of them is idle now (fewer tasks
+    /// runnable, per `/proc/loadavg`, than CPUs available). With one CPU it
+    /// stays off even when forced: a helper would only take turns with the
+    /// reader.
     pub fn prefetch(&mut self, on: Option<bool>) -> &mut Self {
         self.prefetch = on;
         self
@@ -261,12 +253,13 @@ impl ScanOptions {
         let job = Job { base: 0, size, span, chunk, chunks: span.div_ceil(chunk) };
         // Asking costs tens of microseconds (it reads the cgroup's CPU
         // quota): only a file of several chunks can use a helper anyway.
+        let forced = self.prefetch == Some(true) || self.background_unmap == Some(true);
         let parallel = job.chunks > 1
             && (self.prefetch != Some(false) || self.background_unmap != Some(false))
-            && thread::available_parallelism().map_or(1, NonZeroUsize::get) > 1
-            && (self.prefetch == Some(true)
-                || self.background_unmap == Some(true)
-                || sys::cpu_pressure_avg10().is_none_or(|p| p < BUSY_PRESSURE));
+            && {
+                let cpus = thread::available_parallelism().map_or(1, NonZeroUsize::get);
+                cpus > 1 && (forced || sys::runnable_tasks().is_none_or(|r| r < cpus))
+            };
         let prefetch = parallel && self.prefetch.unwrap_or(true);
         let unmap_behind = parallel && self.background_unmap.unwrap_or(true);
         let mut summary = ScanSummary {

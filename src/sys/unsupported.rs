@@ -90,6 +90,6 @@ pub(crate) fn huge_page_pools() -> Vec<(u64, u64, u64)> {
 pub(crate) fn default_huge_page_size() -> Option<u64> {
     None
 }
-pub(crate) fn cpu_pressure_avg10() -> Option<f64> {
+pub(crate) fn runnable_tasks() -> Option<usize> {
     None
 }

@@ -1,13 +1,12 @@
-//! How contended the CPUs are, from pressure stall information.
+//! How busy the CPUs are now.
 
-/// The `some avg10` figure of `/proc/pressure/cpu`: the share of the last
-/// ten seconds (0–100) in which at least one runnable task waited for a
-/// CPU. `None` without PSI (kernel before 4.20, or `psi=0`).
+/// The tasks runnable right now, system-wide, this one included: the
+/// numerator of the fourth field of `/proc/loadavg` (`running/total`).
+/// `None` if the file cannot be read.
 ///
 /// # References
-/// - [PSI](https://docs.kernel.org/accounting/psi.html)
-pub(crate) fn cpu_pressure_avg10() -> Option<f64> {
-    let s = std::fs::read_to_string("/proc/pressure/cpu").ok()?;
-    let some = s.lines().find(|l| l.starts_with("some "))?;
-    some.split_whitespace().find_map(|f| f.strip_prefix("avg10="))?.parse().ok()
+/// - [proc_loadavg(5)](https://man7.org/linux/man-pages/man5/proc_loadavg.5.html)
+pub(crate) fn runnable_tasks() -> Option<usize> {
+    let s = std::fs::read_to_string("/proc/loadavg").ok()?;
+    s.split_whitespace().nth(3)?.split('/').next()?.parse().ok()
 }
