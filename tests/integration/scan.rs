@@ -206,3 +206,16 @@ fn scan_leaves_no_mapping_or_thread_behind_on_success_error_or_panic() {
     let status = run_child(NAME);
     assert!(status.success(), "{status:?} (signal {:?})", signal_of(status));
 }
+
+#[test]
+fn scan_under_a_limit_below_the_file_size_maps_chunk_by_chunk() {
+    let want = pattern((6 << 20) + 1);
+    let f = TempFile::with(&want);
+    let mut o = options(true, true);
+    o.limit(Limit::bytes(4 << 20));
+    let (seen, lens, summary) = collect(&o, &f.read());
+    assert!(seen == want, "bytes differ");
+    assert_eq!(lens.len(), 4);
+    // The whole file may not be mapped at once, so no helper runs ahead.
+    assert!(!summary.prefetched && !summary.unmapped_in_background, "{summary:?}");
+}
