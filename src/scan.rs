@@ -7,12 +7,15 @@
 //! `munmap` on the way out, both on the scanning thread. [`scan`] moves that
 //! work off the critical path:
 //!
-//! - the file is mapped in chunks (8 MiB by default, always a multiple of
-//!   2 MiB) into one reserved, 2 MiB aligned range of address space, so each
-//!   chunk's virtual address and file offset agree modulo 2 MiB and the
-//!   kernel can map a large folio of the page cache (ext4 written
+//! - the file is mapped into one reserved, 2 MiB aligned range of address
+//!   space (at once, or chunk by chunk under a mapping limit smaller than
+//!   the file) and handled in chunks (8 MiB by default, always a multiple
+//!   of 2 MiB), so virtual addresses and file offsets agree modulo 2 MiB
+//!   and the kernel can map a large folio of the page cache (ext4 written
 //!   sequentially) with one PMD instead of 512 PTEs;
-//! - a helper thread maps and prefaults (`MADV_POPULATE_READ`) the next
+//! - each chunk is unmapped as soon as the closure is done with it, so
+//!   page-table teardown overlaps the scan instead of following it;
+//! - a helper thread prefaults (`MADV_POPULATE_READ`) the next
 //!   chunks while the caller's closure reads the current one, and unmaps
 //!   finished chunks, so page-table setup and teardown run on another core
 //!   (a reader that catches up prepares the next chunk itself rather than
@@ -278,12 +281,13 @@ impl ScanOptions {
         };
         limit.check(chunk.min(span) as u64)?;
 
-        // With a helper the whole file is mapped at once (if the limit allows
-        // it), so that preparing a chunk is only populating it: idempotent,
-        // and the reader never waits for a helper the scheduler set aside —
-        // it populates the chunk itself.
-        let helper_wanted =
-            (prefetch || unmap_behind) && job.chunks > 1 && limit.check(span as u64).is_ok();
+        // The whole file is mapped at once where the limit allows it, so
+        // that preparing a chunk is only populating it: idempotent, so with
+        // a helper the reader never waits for one the scheduler set aside —
+        // it populates the chunk itself — and alone it saves an mmap per
+        // chunk. Under a lower limit the reader maps chunk by chunk, alone.
+        let whole = limit.check(span as u64).is_ok();
+        let helper_wanted = (prefetch || unmap_behind) && job.chunks > 1 && whole;
         // Under one huge page alignment buys nothing: let the kernel place
         // the one chunk, which saves reserving and trimming.
         let mut reservation = if span < align {
@@ -292,8 +296,8 @@ impl ScanOptions {
             Reservation::new(span, align)?
         };
         let job = Job { base: reservation.base, ..job };
-        let premapped = span < align || helper_wanted;
-        if span >= align && helper_wanted {
+        let premapped = span < align || whole;
+        if span >= align && whole {
             job.map(file, 0, span)?;
         }
         if !helper_wanted {
