@@ -61,8 +61,10 @@ mod sys;
 
 pub mod limit;
 pub mod page;
+pub mod window;
 
 pub use error::{Error, ErrorKind, Result};
 pub use limit::Limit;
 pub use map::{Advice, Map, MapMut, MapOptions, MapRaw, Protection, RemapOptions, UncheckedAdvice};
 pub use page::page_size;
+pub use window::{WindowCache, WindowConfig, WindowCursor, WindowFile, WindowStats};
