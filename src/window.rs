@@ -54,8 +54,10 @@
 //! count is one, seen under the lock, is unused and stays unused: only such
 //! windows are evicted, and the `Arc` would keep a pinned mapping alive in
 //! any case. Every copy out of a window goes through one function,
-//! `copy_out`, which checks the range against the window. A `&[u8]` into a
-//! window is handed out only by a cursor made with the `unsafe`
+//! `copy_out`, which checks the range against the window. A cursor keeps a
+//! copy of its pinned window's address and length next to the reference
+//! that keeps the window mapped. A `&[u8]` into a window is handed out only
+//! by a cursor made with the `unsafe`
 //! [`WindowCache::cursor`], whose caller promises what the caller of
 //! [`MapOptions::map`] promises.
 #![allow(unsafe_code)]
@@ -447,22 +449,6 @@ struct Resolved {
 struct Window {
     raw: MapRaw,
     start: u64,
-}
-
-impl Window {
-    /// The bytes from `offset` to the window's end.
-    ///
-    /// # Safety
-    ///
-    /// - `start <= offset <= start + len`.
-    /// - Nobody may modify or shrink the mapped part of the file while the
-    ///   slice lives, and the caller keeps the window alive as long.
-    unsafe fn bytes_from(&self, offset: u64) -> &[u8] {
-        let off = (offset - self.start) as usize;
-        // SAFETY: off <= len, so the range lies in the mapping; the file's
-        // contents are fixed by the caller's promise.
-        unsafe { std::slice::from_raw_parts(self.raw.as_ptr().add(off), self.raw.len() - off) }
-    }
 }
 
 /// A window in the cache, with its LRU stamp.
@@ -946,7 +932,16 @@ impl WindowCache {
     /// See [`WindowCache`].
     pub unsafe fn cursor(&self, file: WindowFile) -> Result<WindowCursor<'_>> {
         self.check(file)?;
-        Ok(WindowCursor { cache: self, file, win: None, start: 0, until: 0, hits: 0 })
+        Ok(WindowCursor {
+            cache: self,
+            file,
+            win: None,
+            base: std::ptr::NonNull::dangling().as_ptr(),
+            len: 0,
+            start: 0,
+            span: 0,
+            hits: 0,
+        })
     }
 
     /// Unmaps every window not in use now and returns how many.
@@ -998,12 +993,24 @@ pub struct WindowCursor<'a> {
     cache: &'a WindowCache,
     file: WindowFile,
     win: Option<Arc<Window>>,
-    /// The pinned window serves `start..until` (empty when none is pinned).
+    /// The pinned window's first byte and length, copied out of `win` so
+    /// that a hit is a compare and an add (dangling and 0 with no window).
+    base: *const u8,
+    len: usize,
+    /// The pinned window starts at `start` and serves `start..start + span`
+    /// (empty when none is pinned).
     start: u64,
-    until: u64,
+    span: u64,
     /// Hits served from the pinned window, not yet added to the cache's.
     hits: u64,
 }
+
+// SAFETY: `base` points into the window that `win` keeps mapped; the cursor
+// reads through it only as `&[u8]` borrowed from the cursor, and a window
+// (a read-only `MapRaw`) may be read from any thread.
+unsafe impl Send for WindowCursor<'_> {}
+// SAFETY: as for Send; `&WindowCursor` gives no access to the bytes at all.
+unsafe impl Sync for WindowCursor<'_> {}
 
 impl fmt::Debug for WindowCursor<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1027,19 +1034,17 @@ impl WindowCursor<'_> {
     /// [`WindowCache::read_at`] when a window must be mapped.
     #[inline]
     pub fn at(&mut self, offset: u64) -> Result<&[u8]> {
-        if offset >= self.start && offset < self.until {
+        if offset.wrapping_sub(self.start) < self.span {
             self.hits += 1;
         } else {
             self.switch(offset)?;
         }
-        match &self.win {
-            // SAFETY: the window serves `offset`, so it lies inside it; the
-            // cursor holds the window alive while the slice borrows the
-            // cursor; the file is left alone by the promise made to
-            // `WindowCache::cursor`.
-            Some(win) => Ok(unsafe { win.bytes_from(offset) }),
-            None => unreachable!("a successful switch pins a window"),
-        }
+        let rel = (offset - self.start) as usize;
+        // SAFETY: the pinned window serves `offset`, so `rel < len` and the
+        // range lies in the mapping, which `win` keeps alive while the
+        // slice borrows the cursor; the file is left alone by the promise
+        // made to `WindowCache::cursor`.
+        Ok(unsafe { std::slice::from_raw_parts(self.base.add(rel), self.len - rel) })
     }
 
     /// Copies bytes from `offset` into `buf` through this cursor's windows
@@ -1059,7 +1064,7 @@ impl WindowCursor<'_> {
         let mut done = 0;
         while done < want {
             let pos = offset + done as u64;
-            if pos >= self.start && pos < self.until {
+            if pos.wrapping_sub(self.start) < self.span {
                 self.hits += 1;
             } else {
                 self.switch(pos)?;
@@ -1084,8 +1089,10 @@ impl WindowCursor<'_> {
     pub fn release(&mut self) {
         self.flush_hits();
         self.win = None;
+        self.base = std::ptr::NonNull::dangling().as_ptr();
+        self.len = 0;
         self.start = 0;
-        self.until = 0;
+        self.span = 0;
     }
 
     fn flush_hits(&mut self) {
@@ -1105,8 +1112,11 @@ impl WindowCursor<'_> {
         // room for the new one.
         self.release();
         let win = self.cache.pin(self.file, offset)?;
+        let until = serves_until(win.start, win.raw.len(), self.file.len, self.cache.cfg.overlap);
+        self.base = win.raw.as_ptr();
+        self.len = win.raw.len();
         self.start = win.start;
-        self.until = serves_until(win.start, win.raw.len(), self.file.len, self.cache.cfg.overlap);
+        self.span = until - win.start;
         self.win = Some(win);
         Ok(())
     }
