@@ -154,6 +154,8 @@ impl WindowConfig {
     }
 
     /// The most descriptors the cache keeps open (at least 1 is used).
+    /// Files given by descriptor to [`WindowCache::add`] are never closed,
+    /// so they can hold the count above the limit.
     pub fn max_open_files(&mut self, n: usize) -> &mut Self {
         self.max_open_files = Some(n);
         self
@@ -1144,6 +1146,15 @@ mod tests {
         fn below(&mut self, n: u64) -> u64 {
             self.next() % n
         }
+    }
+
+    #[test]
+    fn the_cache_and_its_cursors_can_be_shared_between_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<WindowCache>();
+        send_sync::<WindowCursor<'_>>();
+        send_sync::<WindowFile>();
+        send_sync::<WindowStats>();
     }
 
     #[test]

@@ -65,6 +65,7 @@ fn page() -> u64 {
 #[test]
 fn random_reads_match_pread_and_keep_within_mapped_limit() {
     let mut rng = Rng(0x853c_49e6_748f_ea9b);
+    let mut seen = xmmap::WindowStats::default();
     for _round in 0..24 {
         let window = 2 * page() * (1 + rng.below(3));
         let mapped_limit = rng.below(5 * window);
@@ -153,10 +154,17 @@ fn random_reads_match_pread_and_keep_within_mapped_limit() {
         }
         drop(cursors);
         let s = cache.stats();
+        seen.evictions += s.evictions;
+        seen.over_soft_limit += s.over_soft_limit;
+        seen.reopens += s.reopens;
+        seen.hits += s.hits;
         assert_eq!(s.pinned_windows, 0);
         assert_eq!(cache.evict_unused(), s.open_windows);
         assert_eq!(cache.stats().mapped, 0);
     }
+    // The rounds reached eviction, the soft limit and reopening.
+    assert!(seen.evictions > 0 && seen.over_soft_limit > 0 && seen.reopens > 0, "{seen:?}");
+    assert!(seen.hits > 0);
 }
 
 #[test]
@@ -303,7 +311,7 @@ fn byte_at(file: usize, offset: u64) -> u8 {
 #[test]
 fn threads_reading_through_their_own_cursors_see_the_right_bytes() {
     let iterations: u64 =
-        std::env::var("XMMAP_SOAK").ok().and_then(|v| v.parse().ok()).unwrap_or(4_000);
+        std::env::var("XMMAP_SOAK").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
     let len = 40 * page();
     let files: Vec<TempFile> = (0..3)
         .map(|f| TempFile::with(&(0..len).map(|o| byte_at(f, o)).collect::<Vec<u8>>()))
