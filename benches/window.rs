@@ -4,9 +4,12 @@
 //! 1. Random 4 KiB reads with a zipf-like (s = 1) offset distribution over a
 //!    hot file 4x larger than `mapped_limit`: `pread`, `WindowCache::read_at`
 //!    and a cursor (`at` + copy). Hot blocks clustered at the start of the
-//!    file, and scattered over it.
-//! 2. Sequential reads through a cursor against one whole-file `Map`, both
-//!    made fresh each round (so page faults count on both sides).
+//!    file, and scattered over it; 1 MiB and 64 KiB windows; then a row
+//!    where the whole file fits (hits only). Beside them, the floor under a
+//!    miss: one window's map, first touch and unmap with no cache at all.
+//! 2. Sequential reads through a cursor against one whole-file `Map`, all
+//!    made fresh each round (so page faults count on both sides), with
+//!    1 MiB and 8 MiB windows, in whole windows and in 4 KiB steps.
 //! 3. The cost of a cursor hit over a plain slice access: 8-byte reads at
 //!    random offsets inside one pinned window.
 //!
@@ -102,16 +105,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for i in (1..blocks).rev() {
         scattered.swap(i, (rng.next() % (i as u64 + 1)) as usize);
     }
-    let n = 200_000;
+    let n = 100_000;
     let mut buf = vec![0u8; BLOCK];
-    for (name, perm, window) in [
-        ("clustered", &clustered, 1 << 20),
-        ("scattered", &scattered, 1 << 20),
-        ("clustered", &clustered, 64 << 10),
-        ("scattered", &scattered, 64 << 10),
+    // The last row lets the whole file fit (limit = file size): hits only.
+    for (name, perm, window, budget) in [
+        ("clustered", &clustered, 1 << 20, limit),
+        ("scattered", &scattered, 1 << 20, limit),
+        ("clustered", &clustered, 64 << 10, limit),
+        ("scattered", &scattered, 64 << 10, limit),
+        ("scattered, whole file fits", &scattered, 16 << 20, len),
     ] {
         let offsets = zipf_offsets(&mut rng, blocks, n, perm);
-        let cache = cache_for(limit, window);
+        let cache = cache_for(budget, window);
         let h = cache.open(&path)?;
         let (mut t_pread, mut t_cache, mut t_cursor) = (Vec::new(), Vec::new(), Vec::new());
         let (mut hits, mut misses) = (0, 0);
@@ -184,11 +189,32 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
 
-    // 2. Sequential: cursor walk vs one whole-file Map, both fresh per round.
-    let (mut t_map, mut t_walk, mut t_step) = (Vec::new(), Vec::new(), Vec::new());
+    // 2. Sequential: cursor walks vs one whole-file Map, all fresh per round.
     let xor = |s: &[u8]| {
         s.chunks_exact(8).fold(0u64, |a, c| a ^ u64::from_ne_bytes(c.try_into().unwrap()))
     };
+    // A cursor walk with `window`: whole window slices, or 4 KiB steps.
+    let walk = |window: u64, steps: bool| -> Result<f64, xmmap::Error> {
+        let cache = cache_for(limit, window);
+        let h = cache.open(&path)?;
+        let t = Instant::now();
+        // SAFETY: nothing writes the bench file.
+        let mut cursor = unsafe { cache.cursor(h)? };
+        let (mut off, mut acc) = (0, 0);
+        while off < len {
+            let bytes = cursor.at(off)?;
+            let bytes = if steps { &bytes[..BLOCK] } else { bytes };
+            acc ^= xor(bytes);
+            off += bytes.len() as u64;
+        }
+        black_box(acc);
+        drop(cursor);
+        drop(cache);
+        Ok(t.elapsed().as_secs_f64())
+    };
+    let variants = [(1u64 << 20, false), (1 << 20, true), (8 << 20, false), (8 << 20, true)];
+    let mut t_map = Vec::new();
+    let mut t_walk: Vec<Vec<f64>> = vec![Vec::new(); variants.len()];
     for _ in 0..ROUNDS {
         let t = Instant::now();
         // SAFETY: nothing writes the bench file.
@@ -196,49 +222,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         black_box(xor(&map));
         drop(map);
         t_map.push(t.elapsed().as_secs_f64());
-
-        let cache = cache_for(limit, 1 << 20);
-        let h = cache.open(&path)?;
-        let t = Instant::now();
-        // SAFETY: as above.
-        let mut cursor = unsafe { cache.cursor(h)? };
-        let (mut off, mut acc) = (0, 0);
-        while off < len {
-            let bytes = cursor.at(off)?;
-            acc ^= xor(bytes);
-            off += bytes.len() as u64;
+        for (k, &(window, steps)) in variants.iter().enumerate() {
+            t_walk[k].push(walk(window, steps)?);
         }
-        black_box(acc);
-        drop(cursor);
-        drop(cache);
-        t_walk.push(t.elapsed().as_secs_f64());
-
-        let cache = cache_for(limit, 1 << 20);
-        let h = cache.open(&path)?;
-        let t = Instant::now();
-        // SAFETY: as above.
-        let mut cursor = unsafe { cache.cursor(h)? };
-        let (mut off, mut acc) = (0, 0);
-        while off < len {
-            acc ^= xor(&cursor.at(off)?[..BLOCK]);
-            off += BLOCK as u64;
-        }
-        black_box(acc);
-        drop(cursor);
-        drop(cache);
-        t_step.push(t.elapsed().as_secs_f64());
     }
     let gbs = |t: f64| len as f64 / t / 1e9;
-    let (m, w, s) = (median(t_map), median(t_walk), median(t_step));
-    println!(
-        "sequential: whole-file Map {:.2} GB/s, cursor walk by window {:.2} GB/s ({:.2}x Map), \
-         cursor in 4 KiB steps {:.2} GB/s ({:.2}x Map)",
-        gbs(m),
-        gbs(w),
-        m / w,
-        gbs(s),
-        m / s
-    );
+    let m = median(t_map);
+    println!("sequential: whole-file Map {:.2} GB/s", gbs(m));
+    for (k, &(window, steps)) in variants.iter().enumerate() {
+        let w = median(t_walk[k].clone());
+        println!(
+            "sequential: cursor, window {} KiB, {}: {:.2} GB/s ({:.2}x Map)",
+            window >> 10,
+            if steps { "4 KiB steps" } else { "whole windows" },
+            gbs(w),
+            m / w
+        );
+    }
 
     // 3. Hit overhead: 8-byte reads at random offsets in one pinned window.
     let cache = cache_for(limit, 1 << 20);

@@ -27,7 +27,9 @@
 //!   closes one (a file with no windows first, else the one whose newest
 //!   window is oldest) and reopens it by path on demand, refusing a file that
 //!   was replaced (another device or inode) or shrank
-//!   ([`ErrorKind::FileChanged`]).
+//!   ([`ErrorKind::FileChanged`]). As in git, a file's descriptor is also
+//!   closed once one window maps all of it. Closing a descriptor never
+//!   unmaps a window.
 //!
 //! # Locks
 //!
@@ -650,7 +652,7 @@ impl State {
         };
         self.misses += 1;
         self.mmap_calls += 1;
-        if self.mapped + len as u64 > cfg.mapped_limit {
+        if self.mapped.saturating_add(len as u64) > cfg.mapped_limit {
             self.over_soft_limit += 1;
         }
         self.mapped += len as u64;
