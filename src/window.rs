@@ -36,7 +36,10 @@
 //! A [`WindowCache`] has one mutex over its files, windows and counters. It
 //! is held while a window is looked up, while unused windows are chosen for
 //! eviction, and across the `mmap` of a new window (so `mapped_limit` is
-//! checked exactly). It is never held while bytes are copied or read: a
+//! checked exactly; the kernel serialises `mmap` and `munmap` of one process
+//! on its own memory-map lock anyway, while page faults, which it runs in
+//! parallel, happen later, on first touch, outside this lock). It is never
+//! held while bytes are copied or read: a
 //! [`WindowCursor`] reads the window it pins without any lock, and
 //! [`WindowCache::read_at`] pins a window, drops the lock, copies, and
 //! unpins. Evicted windows are unmapped after the lock is released, except
@@ -661,7 +664,9 @@ impl State {
         self.peak_open_windows = self.peak_open_windows.max(self.open_windows);
         let win = Arc::new(Window { raw, start });
         let entry = &mut self.files[f];
-        entry.windows.insert(start, Slot { win: Arc::clone(&win), last_used: now });
+        let old = entry.windows.insert(start, Slot { win: Arc::clone(&win), last_used: now });
+        // A window at the same start has the same length and would have hit.
+        debug_assert!(old.is_none(), "two windows at offset {start}");
         // git closes a pack's descriptor once one window maps all of it.
         if start == 0 && len as u64 == file_len && entry.path.is_some() && entry.fd.take().is_some()
         {

@@ -290,6 +290,23 @@ fn descriptors_are_closed_at_the_limit_and_reopened_after_an_identity_check() {
 }
 
 #[test]
+fn a_file_mapped_by_one_window_gives_back_its_descriptor() {
+    let data = pattern(page() as usize + 5);
+    let f = TempFile::with(&data);
+    let cache = WindowConfig::new().window_size(4 * page()).build().unwrap();
+    let h = cache.open(&f.path).unwrap();
+    let mut buf = [0u8; 5];
+    cache.read_exact_at(h, page(), &mut buf).unwrap();
+    assert_eq!(buf[..], data[page() as usize..]);
+    assert_eq!(cache.stats().open_files, 0, "git closes a fully mapped pack's descriptor");
+    cache.evict_unused();
+    cache.read_exact_at(h, 0, &mut buf).unwrap();
+    assert_eq!(buf[..], data[..5]);
+    let s = cache.stats();
+    assert_eq!((s.reopens, s.open_files, s.mmap_calls), (1, 0, 2), "{s}");
+}
+
+#[test]
 fn a_file_added_by_descriptor_stays_open() {
     let f = TempFile::with(&pattern(4 * page() as usize));
     let cache = WindowConfig::new().window_size(2 * page()).max_open_files(1).build().unwrap();
