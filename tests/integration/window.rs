@@ -66,7 +66,8 @@ fn page() -> u64 {
 fn random_reads_match_pread_and_keep_within_mapped_limit() {
     let mut rng = Rng(0x853c_49e6_748f_ea9b);
     let mut seen = xmmap::WindowStats::default();
-    for _round in 0..24 {
+    let rounds = if std::env::var_os("XMMAP_SOAK").is_some() { 2_000 } else { 24 };
+    for _round in 0..rounds {
         let window = 2 * page() * (1 + rng.below(3));
         let mapped_limit = rng.below(5 * window);
         let overlap = match rng.below(4) {
