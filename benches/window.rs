@@ -12,6 +12,8 @@
 //!    1 MiB and 8 MiB windows, in whole windows and in 4 KiB steps.
 //! 3. The cost of a cursor hit over a plain slice access: 8-byte reads at
 //!    random offsets inside one pinned window.
+//! 4. Random 4 KiB hits from one and two threads at once, through `read_at`
+//!    (the lock per read) and through cursors (no lock on a hit).
 //!
 //! Run: `cargo bench --bench window` (`XMMAP_BENCH_MIB` sets the file size,
 //! default 64 MiB; `mapped_limit` is a quarter of it).
@@ -277,6 +279,49 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     drop(cursor);
     println!("{}", cache.stats());
+
+    // 4. Threads: random 4 KiB hits (the whole file fits) from 1 and 2
+    // threads at once, one window over the whole file; `read_at` takes the
+    // lock per read, a cursor does not.
+    let cache = cache_for(len, len);
+    let h = cache.open(&path)?;
+    let offsets = zipf_offsets(&mut rng, blocks, 200_000, &scattered);
+    let run = |threads: usize, cursor: bool| -> f64 {
+        let t = Instant::now();
+        std::thread::scope(|s| {
+            for k in 0..threads {
+                let (cache, offsets) = (&cache, &offsets);
+                s.spawn(move || {
+                    let mut buf = vec![0u8; BLOCK];
+                    // SAFETY: nothing writes the bench file.
+                    let mut cur = unsafe { cache.cursor(h).expect("cursor") };
+                    for &off in offsets.iter().skip(k).step_by(threads) {
+                        if cursor {
+                            let bytes = cur.at(off).expect("at");
+                            let take = bytes.len().min(BLOCK);
+                            buf[..take].copy_from_slice(&bytes[..take]);
+                        } else {
+                            cache.read_at(h, off, &mut buf).expect("read_at");
+                        }
+                        black_box(&buf);
+                    }
+                });
+            }
+        });
+        t.elapsed().as_secs_f64()
+    };
+    for cursor in [false, true] {
+        let (mut one, mut two) = (Vec::new(), Vec::new());
+        for _ in 0..ROUNDS {
+            one.push(run(1, cursor));
+            two.push(run(2, cursor));
+        }
+        println!(
+            "threads, random 4 KiB hits via {}: 2 threads do the work {:.2}x as fast as 1",
+            if cursor { "cursors" } else { "read_at" },
+            median(one) / median(two)
+        );
+    }
     std::fs::remove_file(&path)?;
     Ok(())
 }

@@ -801,6 +801,15 @@ impl WindowCache {
     pub fn open(&self, path: impl AsRef<Path>) -> Result<WindowFile> {
         let path = path.as_ref();
         let name = path.display().to_string();
+        // Opening a FIFO for reading would block until a writer comes: look first.
+        if let Ok(meta) = std::fs::metadata(path) {
+            if !meta.is_file() {
+                return Err(Error::new(
+                    ErrorKind::NotMappable,
+                    format!("window cache: {name} is not a regular file; windows are made over regular files"),
+                ));
+            }
+        }
         let mut st = self.lock();
         st.make_room_for_fd(&self.cfg, None);
         let file = File::open(path).map_err(|e| {

@@ -251,6 +251,14 @@ fn read_at_ends_like_pread_and_bad_offsets_are_errors() {
     let dir = std::env::temp_dir();
     assert_eq!(cache.open(&dir).unwrap_err().kind(), &ErrorKind::NotMappable);
     assert!(cache.open(dir.join("xmmap-no-such-file")).is_err());
+    // A FIFO is refused without blocking in open(2).
+    let fifo = dir.join(format!("xmmap-test-fifo-{}", std::process::id()));
+    let status = Command::new("mkfifo").arg(&fifo).status();
+    if status.is_ok_and(|s| s.success()) {
+        let e = cache.open(&fifo).unwrap_err();
+        let _ = std::fs::remove_file(&fifo);
+        assert_eq!(e.kind(), &ErrorKind::NotMappable, "{e}");
+    }
 }
 
 #[test]
