@@ -59,6 +59,7 @@ mod error;
 mod map;
 mod sys;
 
+pub mod guard;
 pub mod limit;
 pub mod page;
 

@@ -90,3 +90,21 @@ pub(crate) fn huge_page_pools() -> Vec<(u64, u64, u64)> {
 pub(crate) fn default_huge_page_size() -> Option<u64> {
     None
 }
+
+#[derive(Debug)]
+pub(crate) enum CopyError {
+    Bus { copied: usize },
+    Segv { copied: usize },
+    Os(io::Error),
+}
+pub(crate) fn guard_install() -> io::Result<()> {
+    unsupported()
+}
+pub(crate) unsafe fn guarded_copy(
+    _dst: *mut u8,
+    _src: *const u8,
+    _len: usize,
+    _map_is_src: bool,
+) -> Result<(), CopyError> {
+    Err(CopyError::Os(io::Error::from(io::ErrorKind::Unsupported)))
+}
