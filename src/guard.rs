@@ -84,9 +84,11 @@
 //!
 //! On other architectures the kernel does the copy (`process_vm_readv(2)` /
 //! `process_vm_writev(2)` on the own process), which reports a missing page
-//! as `EFAULT`; no handler is installed there, the cost is a system call per
-//! copy, and every such fault is reported as `Truncated`, since the kernel
-//! does not say whether the page was gone or protected.
+//! as `EFAULT` and a partial count; no handler is installed there and the
+//! cost is a system call per copy. Whether the page was gone (`Truncated`)
+//! or protected (`Fault`) is then asked of `madvise(MADV_POPULATE_READ)`
+//! (or `_WRITE`), which fails with `EFAULT` exactly where touching would
+//! raise `SIGBUS`; on kernels before 5.14 every such fault is `Truncated`.
 //!
 //! # What is and is not claimed
 //!
