@@ -9,10 +9,10 @@ use crate::common::*;
 use xmmap::{page_size, ErrorKind, Map, MapMut, MapOptions, MapRaw};
 
 /// What `pread` on a file holding `data` would return.
-fn model(data: &[u8], offset: u64, n: usize) -> Vec<u8> {
+fn model(data: &[u8], offset: u64, n: usize) -> &[u8] {
     let start = offset.min(data.len() as u64) as usize;
     let end = (start + n).min(data.len());
-    data[start..end].to_vec()
+    &data[start..end]
 }
 
 /// The lengths and offsets where off-by-one errors live.
@@ -20,25 +20,31 @@ fn lengths(page: usize, len: usize) -> Vec<usize> {
     vec![0, 1, 7, page - 1, page, page + 1, 2 * page + 3, len, len + 1]
 }
 
+/// Compares `read` with the model at every offset of the first page, around
+/// the end of the map and at huge offsets.
 fn check_reads(read: impl Fn(u64, &mut [u8]) -> xmmap::Result<usize>, data: &[u8]) {
     let page = page_size();
     let len = data.len() as u64;
     let mut offsets: Vec<u64> = (0..=page as u64).collect();
     offsets.extend((len.saturating_sub(page as u64 + 2))..len + 3);
     offsets.extend([len + page as u64, 1 << 40, u64::MAX / 2, u64::MAX - 2 * page as u64 - 8]);
+    let all = lengths(page, data.len());
+    let mut buf = vec![0; data.len() + 1];
+    let untouched = vec![0xEE; data.len() + 1];
     for &off in &offsets {
-        for n in lengths(page, data.len()) {
-            let mut buf = vec![0xEE; n];
+        for &n in &all {
+            let buf = &mut buf[..n];
+            buf.fill(0xEE);
             if off.checked_add(n as u64).is_none() {
-                let e = read(off, &mut buf).unwrap_err();
+                let e = read(off, buf).unwrap_err();
                 assert_eq!(*e.kind(), ErrorKind::InvalidInput, "read_at({off}, {n}): {e}");
                 continue;
             }
-            let got = read(off, &mut buf).unwrap_or_else(|e| panic!("read_at({off}, {n}): {e}"));
+            let got = read(off, buf).unwrap_or_else(|e| panic!("read_at({off}, {n}): {e}"));
             let want = model(data, off, n);
             assert_eq!(got, want.len(), "read_at({off}, {n}) count");
-            assert!(buf[..got] == want[..], "read_at({off}, {n}) bytes");
-            assert!(buf[got..].iter().all(|&b| b == 0xEE), "read_at({off}, {n}) wrote past count");
+            assert!(buf[..got] == *want, "read_at({off}, {n}) bytes");
+            assert!(buf[got..] == untouched[got..n], "read_at({off}, {n}) wrote past count");
         }
     }
     for off in [u64::MAX, u64::MAX - 3] {
@@ -287,6 +293,20 @@ fn a_sigbus_handler_installed_before_ours_still_gets_its_own_faults() {
     assert_eq!(status.code(), Some(42), "{status:?}");
     let status = run_child_with(NAME, &[("XMMAP_TEST_HANDLER", "plain")]);
     assert_eq!(status.code(), Some(43), "{status:?}");
+}
+
+#[test]
+fn an_ignored_sigbus_still_kills_on_a_plain_fault_as_without_the_handler() {
+    const NAME: &str =
+        "guard::an_ignored_sigbus_still_kills_on_a_plain_fault_as_without_the_handler";
+    if is_child(NAME) {
+        // SAFETY: SIG_IGN is a valid disposition.
+        unsafe { libc::signal(libc::SIGBUS, libc::SIG_IGN) };
+        let (_f, map) = truncated_map_with_guard_installed();
+        touch(&map, page_size());
+        std::process::exit(0);
+    }
+    assert_eq!(signal_of(run_child(NAME)), Some(SIGBUS));
 }
 
 /// Runs `test` in a child and returns its signal and its stderr.
