@@ -4,7 +4,8 @@
 //! file at some moment; every failure is `Truncated`.
 //!
 //! About 3 seconds by default; `XMMAP_SOAK_SECS=N` runs it for N seconds.
-//! The figures are printed (run with `--nocapture` to see them).
+//! The figures are printed (run with `--nocapture` to see them). The file
+//! lives in the temp dir: `TMPDIR=/dev/shm` runs it on tmpfs.
 //!
 //! Every 8-byte word of the file is, at every moment, either 0 (a page the
 //! file regrew with) or `word(tag, position)`. Three pages in four belong to
