@@ -10,7 +10,9 @@ use rustix::mm::{self, MapFlags, MprotectFlags, MremapFlags, MsyncFlags, ProtFla
 
 use super::{FileInfo, FileKind, FsKind, Resource, Rlimit};
 
+mod cache;
 mod proc;
+pub(crate) use cache::*;
 pub(crate) use proc::*;
 
 /// `sysconf(_SC_PAGESIZE)`, read from the auxiliary vector.
