@@ -13,6 +13,8 @@ use super::{FileInfo, FileKind, FsKind, Resource, Rlimit};
 mod guard;
 mod proc;
 pub(crate) use guard::*;
+mod cache;
+pub(crate) use cache::*;
 pub(crate) use proc::*;
 
 /// `sysconf(_SC_PAGESIZE)`, read from the auxiliary vector.
