@@ -109,6 +109,7 @@ mod error;
 mod integrations;
 mod io;
 mod map;
+mod scan;
 mod sys;
 
 pub mod guard;
@@ -122,3 +123,4 @@ pub use limit::Limit;
 pub use map::{Advice, Map, MapMut, MapOptions, MapRaw, Protection, RemapOptions, UncheckedAdvice};
 pub use page::page_size;
 pub use source::{map_sealed, Source, SourceOptions};
+pub use scan::{scan, ScanOptions, ScanSummary};
