@@ -116,6 +116,7 @@ pub mod guard;
 pub mod limit;
 pub mod page;
 pub mod source;
+pub mod window;
 
 pub use error::{Error, ErrorKind, Result};
 pub use io::{ByteSource, Reader};
@@ -124,3 +125,4 @@ pub use map::{Advice, Map, MapMut, MapOptions, MapRaw, Protection, RemapOptions,
 pub use page::page_size;
 pub use source::{map_sealed, Source, SourceOptions};
 pub use scan::{scan, ScanOptions, ScanSummary};
+pub use window::{WindowCache, WindowConfig, WindowCursor, WindowFile, WindowStats};

@@ -6,3 +6,4 @@ mod core;
 mod guard;
 mod source;
 mod scan;
+mod window;
