@@ -59,6 +59,8 @@ mod error;
 mod map;
 mod sys;
 
+#[cfg(feature = "memmap2-compat")]
+pub mod compat;
 pub mod limit;
 pub mod page;
 

@@ -90,3 +90,9 @@ pub(crate) fn huge_page_pools() -> Vec<(u64, u64, u64)> {
 pub(crate) fn default_huge_page_size() -> Option<u64> {
     None
 }
+pub(crate) fn get_seals(_file: &File) -> io::Result<u32> {
+    unsupported()
+}
+pub(crate) fn has_verity(_file: &File) -> io::Result<bool> {
+    unsupported()
+}

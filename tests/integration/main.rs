@@ -2,4 +2,5 @@
 //! system calls. Each topic is a module; `common` holds the shared helpers.
 
 mod common;
+mod compat;
 mod core;

@@ -12,6 +12,9 @@ use super::{FileInfo, FileKind, FsKind, Resource, Rlimit};
 
 mod proc;
 pub(crate) use proc::*;
+mod seals;
+#[cfg_attr(not(feature = "memmap2-compat"), allow(unused_imports))] // used by compat only
+pub(crate) use seals::*;
 
 /// `sysconf(_SC_PAGESIZE)`, read from the auxiliary vector.
 ///
