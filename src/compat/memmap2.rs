@@ -40,16 +40,21 @@
 //!
 //! # What maps to what
 //!
-//! | memmap2 0.9                                   | here, over                                   |
-//! |-----------------------------------------------|----------------------------------------------|
-//! | `Mmap`                                        | [`Mmap`] over [`Map`]             |
-//! | `MmapMut`                                     | [`MmapMut`] over [`MapMut`]    |
-//! | `MmapRaw`                                     | [`MmapRaw`] over [`MapRaw`]    |
-//! | `MmapOptions` and its setters                 | [`MmapOptions`], building a [`MapOptions`] |
-//! | `RemapOptions`                                | the native [`RemapOptions`], re-exported      |
-//! | `Advice`, `UncheckedAdvice` (Linux variants)  | [`Advice`], [`UncheckedAdvice`], same discriminants, passed on as the native [`Advice`](crate::Advice) / [`UncheckedAdvice`](crate::UncheckedAdvice) |
-//! | `MmapAsRawDesc`, `MmapRawDescriptor`          | [`MmapAsRawDesc`], [`MmapRawDescriptor`]: `&T where T: AsRawFd` and `RawFd` |
-//! | `MapIfSafeError`, `map_if_safe`               | [`MapIfSafeError`], [`MmapOptions::map_if_safe`], [`Mmap::map_if_safe`] |
+//! | memmap2 0.9 | here | native, underneath |
+//! |---|---|---|
+//! | `Mmap` (`Deref<[u8]>`, `AsRef`, `Debug`, `Send`, `Sync`) | [`Mmap`] | [`Map`] |
+//! | `Mmap::map`, `map_if_safe`, `make_mut` | the same | [`MapOptions::map`], [`Map::make_mut`] |
+//! | `MmapMut` (`DerefMut<[u8]>`, `AsRef`, `AsMut`, `Debug`) | [`MmapMut`] | [`MapMut`] |
+//! | `MmapMut::map_mut`, `map_anon`, `make_read_only`, `make_exec` | the same | [`MapOptions::map_mut`], [`MapOptions::map_anon`], [`MapMut::make_read_only`], [`MapMut::make_exec`] |
+//! | `flush`, `flush_async`, `flush_range`, `flush_async_range` (`MmapMut`, `MmapRaw`) | the same | [`MapMut::flush_range`], [`MapMut::flush_async_range`] |
+//! | `MmapRaw`, `map_raw`, `as_ptr`, `as_mut_ptr`, `len`, `From<Mmap>`, `From<MmapMut>` | [`MmapRaw`], the same | [`MapRaw`] |
+//! | `advise`, `advise_range`, `unchecked_advise`, `unchecked_advise_range`, `lock`, `unlock`, `remap` (all three types) | the same | [`Map::advise_range`], [`Map::unchecked_advise_range`], [`Map::lock`], [`Map::unlock`], [`Map::remap`] |
+//! | `MmapOptions`: `new`, `offset`, `len`, `stack`, `huge`, `populate`, `no_reserve_swap`, `no_probe_handle` | [`MmapOptions`], the same | a [`MapOptions`] per call |
+//! | `MmapOptions`: `map`, `map_exec`, `map_mut`, `map_copy`, `map_copy_read_only`, `map_anon`, `map_raw`, `map_raw_read_only`, `map_if_safe` | the same | the [`MapOptions`] constructor of the same name (`map_raw` through `map_mut`, as memmap2 maps it read-write) |
+//! | `RemapOptions` (`new`, `may_move`) | [`RemapOptions`] | the native type, re-exported |
+//! | `Advice`, `UncheckedAdvice` (Linux variants, same discriminants), `is_supported` | [`Advice`], [`UncheckedAdvice`] | [`Advice`](crate::Advice), [`UncheckedAdvice`](crate::UncheckedAdvice) |
+//! | `MmapAsRawDesc` for `RawFd` and `&T: AsRawFd`, `MmapRawDescriptor` | [`MmapAsRawDesc`], [`MmapRawDescriptor`] | a borrowed [`File`] |
+//! | `MapIfSafeError` (`not_supported`, `not_safe`, `map_failed`, `Display`, `Error`, `Into<io::Error>`) | [`MapIfSafeError`] | `fcntl(F_GET_SEALS)`, `statx` in `sys` |
 //!
 //! # Intended differences
 //!

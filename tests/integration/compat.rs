@@ -96,6 +96,36 @@ fn file_maps_match_memmap2_for_every_offset_and_length() {
     assert_eq!(&whole[..], &data[..]);
     assert_eq!(whole.as_ref(), &data[..]);
     let _: xmmap::compat::memmap2::MmapRawDescriptor = (&file).as_raw_desc();
+    let _: xmmap::compat::memmap2::MmapRawDescriptor = file.as_raw_fd().as_raw_desc();
+}
+
+#[test]
+fn the_types_are_send_and_sync_like_memmap2s() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Mmap>();
+    send_sync::<MmapMut>();
+    send_sync::<MmapRaw>();
+    send_sync::<MmapOptions>();
+    send_sync::<MapIfSafeError>();
+    let map = MmapMut::map_anon(10).unwrap();
+    let len = std::thread::spawn(move || map.len()).join().unwrap();
+    assert_eq!(len, 10);
+}
+
+#[test]
+fn lock_and_unlock_every_type() {
+    let f = TempFile::with(&pattern(3 * page_size()));
+    let file = f.rw();
+    // SAFETY: only this test touches the file.
+    let ro = unsafe { MmapOptions::new().offset(3).map(&file).unwrap() };
+    let rw = MmapMut::map_anon(page_size()).unwrap();
+    let raw = MmapRaw::map_raw(&file).unwrap();
+    ro.lock().unwrap();
+    rw.lock().unwrap();
+    raw.lock().unwrap();
+    ro.unlock().unwrap();
+    rw.unlock().unwrap();
+    raw.unlock().unwrap();
 }
 
 #[test]
@@ -223,6 +253,18 @@ fn shared_writes_reach_the_file_through_every_flush() {
     drop(map);
     let c = f.contents();
     assert_eq!((c[0], c[5], c[page], c[page + 10], c[2 * page + 1]), (1, 5, 2, 3, 4));
+
+    // An unaligned offset: the flush covers the page below the first byte.
+    // SAFETY: as above.
+    let mut tail =
+        unsafe { MmapOptions::new().offset(page as u64 + 7).len(3).map_mut(&file) }.unwrap();
+    tail.copy_from_slice(b"abc");
+    assert_eq!(tail.as_ref(), b"abc");
+    tail.flush_range(1, 2).unwrap();
+    tail.flush_async_range(0, 3).unwrap();
+    tail.flush().unwrap();
+    drop(tail);
+    assert_eq!(&f.contents()[page + 7..page + 10], b"abc");
 }
 
 #[test]
@@ -659,6 +701,10 @@ fn options_map_like_memmap2() {
     let ours = MmapOptions::new().huge(None).len(huge).map_anon();
     let theirs = memmap2::MmapOptions::new().huge(None).len(huge).map_anon();
     assert_eq!(ours.is_ok(), theirs.is_ok(), "{ours:?} {theirs:?}");
+    // Anonymous maps ignore the offset, as in memmap2.
+    let anon = MmapOptions::new().offset(5).len(10).map_anon().unwrap();
+    assert_eq!(anon.len(), 10);
+    assert_eq!(memmap2::MmapOptions::new().offset(5).len(10).map_anon().unwrap().len(), 10);
     let cloned = MmapOptions::new().offset(3).len(4).clone();
     // SAFETY: the file is not changed.
     assert_eq!(unsafe { cloned.map(&file).unwrap().len() }, 4);
