@@ -113,6 +113,8 @@ mod scan;
 mod sys;
 
 pub mod guard;
+#[cfg(feature = "memmap2-compat")]
+pub mod compat;
 pub mod limit;
 pub mod page;
 pub mod source;

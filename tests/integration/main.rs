@@ -2,6 +2,7 @@
 //! system calls. Each topic is a module; `common` holds the shared helpers.
 
 mod common;
+mod compat;
 mod core;
 mod guard;
 mod source;
