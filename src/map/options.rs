@@ -718,6 +718,12 @@ pub(crate) fn plan(
         if o.sync {
             return Err(Error::invalid("sync (MAP_SYNC) applies to shared file maps only"));
         }
+        if o.validate {
+            return Err(Error::invalid(
+                "validate (MAP_SHARED_VALIDATE) applies to shared file maps only: the kernel \
+                 refuses it for anonymous memory",
+            ));
+        }
     } else if o.grows_down {
         return Err(Error::invalid("grows_down (MAP_GROWSDOWN) applies to anonymous maps only"));
     }
