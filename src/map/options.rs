@@ -187,7 +187,7 @@ impl MapOptions {
     }
 
     /// `MAP_GROWSDOWN`: a stack-like map that the kernel extends downwards
-    /// when the guard page below it is touched. Anonymous maps only.
+    /// when the guard page below it is touched. Private anonymous maps only.
     pub fn grows_down(&mut self, on: bool) -> &mut Self {
         self.grows_down = on;
         self
@@ -204,7 +204,7 @@ impl MapOptions {
 
     /// `MAP_SHARED_VALIDATE` instead of `MAP_SHARED`: the kernel rejects
     /// flags it does not know rather than silently ignoring them. Shared
-    /// maps only.
+    /// file maps only.
     pub fn validate(&mut self, on: bool) -> &mut Self {
         self.validate = on;
         self
@@ -722,6 +722,12 @@ pub(crate) fn plan(
             return Err(Error::invalid(
                 "validate (MAP_SHARED_VALIDATE) applies to shared file maps only: the kernel \
                  refuses it for anonymous memory",
+            ));
+        }
+        if o.grows_down && share == Share::Shared {
+            return Err(Error::invalid(
+                "grows_down (MAP_GROWSDOWN) applies to private anonymous maps only: the kernel \
+                 refuses it for shared memory",
             ));
         }
     } else if o.grows_down {
