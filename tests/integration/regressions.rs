@@ -25,3 +25,23 @@ fn grows_down_on_shared_anonymous_memory_is_refused_clearly() {
     let m = MapOptions::new().len(page_size()).grows_down(true).map_anon().unwrap();
     assert_eq!(m[0], 0);
 }
+
+/// huge + no_reserve on an empty pool mapped fine and the first touch raised
+/// SIGBUS, although `huge` promises an error without a pool.
+#[test]
+fn huge_no_reserve_on_an_empty_pool_is_refused_instead_of_faulting_on_touch() {
+    let Some(default) = xmmap::page::default_huge_page_size() else {
+        eprintln!("no huge page support: nothing to check");
+        return;
+    };
+    let pool = xmmap::page::huge_page_sizes().into_iter().find(|h| h.size == default);
+    if pool.is_some_and(|p| p.free > 0) {
+        eprintln!("a huge page pool is configured: the map would be backed");
+        return;
+    }
+    let e = MapOptions::new().len(1).huge(None).no_reserve(true).map_anon_shared().unwrap_err();
+    assert!(matches!(e.kind(), ErrorKind::HugePagesUnavailable { size } if *size == default));
+    assert!(e.to_string().contains("nr_hugepages"), "{e}");
+    let e = MapOptions::new().len(1).huge(None).no_reserve(true).map_anon().unwrap_err();
+    assert!(matches!(e.kind(), ErrorKind::HugePagesUnavailable { .. }), "{e}");
+}
