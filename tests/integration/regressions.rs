@@ -1,6 +1,7 @@
 //! Regression tests for bugs the fuzzer found; each is named after what broke.
 
-use xmmap::{page_size, ErrorKind, MapOptions};
+use crate::common::*;
+use xmmap::{page_size, Advice, ErrorKind, MapOptions, RemapOptions};
 
 /// validate on a shared anonymous map reached the kernel, which answered a
 /// bare EINVAL ("the kernel rejected the arguments").
@@ -44,4 +45,22 @@ fn huge_no_reserve_on_an_empty_pool_is_refused_instead_of_faulting_on_touch() {
     assert!(e.to_string().contains("nr_hugepages"), "{e}");
     let e = MapOptions::new().len(1).huge(None).no_reserve(true).map_anon().unwrap_err();
     assert!(matches!(e.kind(), ErrorKind::HugePagesUnavailable { .. }), "{e}");
+}
+
+/// remap after advice on part of the map (which splits the kernel mapping)
+/// failed with a bare EFAULT ("Bad address") of kind Io.
+#[test]
+fn remap_of_a_map_split_by_partial_advice_names_the_split() {
+    let page = page_size();
+    let f = TempFile::with(&pattern(3 * page));
+    // SAFETY: only this test touches the file.
+    let mut m = unsafe { MapOptions::new().map(&f.read()).unwrap() };
+    m.advise_range(Advice::DontFork, 0, page).unwrap();
+    // SAFETY: the new length reaches one byte into the page past the file's
+    // end, which is never touched.
+    let e = unsafe { m.remap(3 * page + 1, RemapOptions::new().may_move(true)) }.unwrap_err();
+    assert_eq!(e.kind(), &ErrorKind::InvalidInput, "{e}");
+    assert!(e.to_string().contains("no longer one kernel mapping"), "{e}");
+    assert_eq!(m.len(), 3 * page, "a failed remap leaves the map as it was");
+    assert_eq!(&m[..], &pattern(3 * page)[..]);
 }
