@@ -8,3 +8,5 @@ mod guard;
 mod source;
 mod scan;
 mod window;
+mod fuzz_corpus;
+mod regressions;
