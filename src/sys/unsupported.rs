@@ -140,7 +140,6 @@ pub(crate) fn read_spare(
     _max: usize,
     _offset: Option<u64>,
 ) -> io::Result<usize> {
-pub(crate) fn get_seals(_file: &File) -> io::Result<u32> {
     unsupported()
 }
 pub(crate) fn has_verity(_file: &File) -> io::Result<bool> {

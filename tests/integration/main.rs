@@ -4,9 +4,9 @@
 mod common;
 mod compat;
 mod core;
-mod guard;
-mod source;
-mod scan;
-mod window;
 mod fuzz_corpus;
+mod guard;
 mod regressions;
+mod scan;
+mod source;
+mod window;
