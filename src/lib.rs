@@ -112,9 +112,9 @@ mod map;
 mod scan;
 mod sys;
 
-pub mod guard;
 #[cfg(feature = "memmap2-compat")]
 pub mod compat;
+pub mod guard;
 pub mod limit;
 pub mod page;
 pub mod source;
@@ -125,6 +125,6 @@ pub use io::{ByteSource, Reader};
 pub use limit::Limit;
 pub use map::{Advice, Map, MapMut, MapOptions, MapRaw, Protection, RemapOptions, UncheckedAdvice};
 pub use page::page_size;
-pub use source::{map_sealed, Source, SourceOptions};
 pub use scan::{scan, ScanOptions, ScanSummary};
+pub use source::{map_sealed, Source, SourceOptions};
 pub use window::{WindowCache, WindowConfig, WindowCursor, WindowFile, WindowStats};
