@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod cat;
 mod info;
 
@@ -39,6 +40,14 @@ enum Command {
         after_help = "Examples:\n  xmmap cat --offset 4k --length 16 data.bin | xxd\n  xmmap cat /proc/self/status\n  xmmap cat <(echo hi)"
     )]
     Cat(cat::Args),
+
+    /// Measure this machine: read() against mmap and the fast sequential
+    /// path for file sizes from 1 KiB to 1 GiB, the crossover and the
+    /// in-memory ceiling, as a table, JSON or an SVG plot.
+    #[command(
+        after_help = "Examples:\n  xmmap bench\n  xmmap bench --dir /dev/shm --sizes 4k,1m,64m --svg bench.svg\n  xmmap bench --json > bench.json"
+    )]
+    Bench(bench::Args),
 }
 
 /// A size with the library's k/m/g syntax.
@@ -71,6 +80,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Info(args) => info::run(&args, &globals),
         Command::Cat(args) => cat::run(&args, &globals),
+        Command::Bench(args) => bench::run(&args, &globals),
     };
     match result {
         Ok(code) => code,

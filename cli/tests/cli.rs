@@ -82,7 +82,7 @@ fn bad_usage_exits_2_with_clap_message() {
 
 #[test]
 fn every_command_has_help_with_an_example() {
-    for cmd in [&["--help"][..], &["info", "--help"], &["cat", "--help"]] {
+    for cmd in [&["--help"][..], &["info", "--help"], &["cat", "--help"], &["bench", "--help"]] {
         let o = xmmap(cmd);
         assert!(o.status.success());
         assert!(stdout(&o).contains("Examples:"), "{cmd:?}: {}", stdout(&o));
@@ -224,4 +224,42 @@ fn cat_into_a_closed_pipe_exits_0_silently() {
     let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(o.stderr.is_empty(), "{}", stderr(&o));
+}
+
+#[test]
+fn bench_smoke_with_tiny_sizes_gives_json_and_an_svg() {
+    let svg = std::env::temp_dir().join(format!("xmmap-cli-{}-bench.svg", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("xmmap-cli-{}-benchdir", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let o = xmmap(&[
+        "bench",
+        "--dir",
+        dir.to_str().unwrap(),
+        "--sizes",
+        "4k,64k",
+        "--rounds",
+        "1",
+        "--json",
+        "--svg",
+        svg.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("valid JSON");
+    let results = v["results"].as_array().unwrap();
+    for method in ["read()", "xmmap map", "xmmap scan", "in-memory ceiling"] {
+        for size in [4096, 65536] {
+            assert!(
+                results.iter().any(|r| r["method"] == method && r["size"] == size),
+                "{method} {size}"
+            );
+        }
+    }
+    assert!(results.iter().all(|r| r["gb_per_s"].as_f64().unwrap() > 0.0));
+    assert!(v.get("crossover_bytes").is_some());
+    let plot = std::fs::read_to_string(&svg).unwrap();
+    assert!(plot.starts_with("<svg") && plot.contains("polyline") && plot.ends_with("</svg>\n"));
+    let _ = std::fs::remove_file(&svg);
+    // The temporary files are gone.
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+    let _ = std::fs::remove_dir(&dir);
 }
