@@ -9,13 +9,18 @@
 //! guarded copy once the `guard` layer provides it.
 //!
 //! May call: `map`, `source`, `error`.
+//!
+//! # Safety
+//!
+//! The one unsafe block copies from a [`MapRaw`], within its length.
+#![allow(unsafe_code)]
 
 use std::io::{self, BufRead, Read, Seek, SeekFrom};
 use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
-use crate::map::{Map, MapMut};
+use crate::map::{Map, MapMut, MapRaw};
 use crate::source::Source;
 
 /// Bytes a [`Reader`] can read: all at once as a slice, or a positioned
@@ -51,20 +56,34 @@ fn copy_at(bytes: &[u8], offset: u64, buf: &mut [u8]) -> usize {
     n
 }
 
-/// A file map whose positioned reads go through [`read_mapped`].
-enum Mapped<'a> {
+/// A map whose positioned reads go through [`read_mapped`].
+#[derive(Clone, Copy)]
+pub(crate) enum Mapped<'a> {
     Map(&'a Map),
     Mut(&'a MapMut),
+    Raw(&'a MapRaw),
 }
 
-/// The one positioned read from a file map: every [`ByteSource::read_at`]
-/// of a [`Map`], a [`MapMut`] or a mapped [`Source`] comes here. It copies
-/// from the mapped slice; pointed at the guarded `read_at` of the map
-/// types, it turns a truncated file into an error instead of `SIGBUS`.
-fn read_mapped(map: Mapped<'_>, offset: u64, buf: &mut [u8]) -> Result<usize> {
+/// The one positioned read from a map: every [`ByteSource::read_at`] of a
+/// [`Map`], a [`MapMut`] or a mapped [`Source`], and the page touches of
+/// `populate` on kernels without `MADV_POPULATE_*`, come here. It copies
+/// from the mapping; pointed at the guarded `read_at` of the map types, it
+/// turns a truncated file into an error instead of `SIGBUS`.
+pub(crate) fn read_mapped(map: Mapped<'_>, offset: u64, buf: &mut [u8]) -> Result<usize> {
     match map {
         Mapped::Map(m) => Ok(copy_at(m, offset, buf)),
         Mapped::Mut(m) => Ok(copy_at(m, offset, buf)),
+        Mapped::Raw(m) => {
+            let Some(start) = usize::try_from(offset).ok().filter(|&s| s < m.len()) else {
+                return Ok(0);
+            };
+            let n = buf.len().min(m.len() - start);
+            // SAFETY: `start + n <= len`, so the range lies in the mapping,
+            // which the map keeps alive; a raw map hands out no references,
+            // so nothing in this process holds the bytes borrowed.
+            unsafe { std::ptr::copy_nonoverlapping(m.as_ptr().add(start), buf.as_mut_ptr(), n) };
+            Ok(n)
+        }
     }
 }
 

@@ -113,6 +113,7 @@ mod sys;
 
 pub mod limit;
 pub mod page;
+pub mod residency;
 pub mod source;
 
 pub use error::{Error, ErrorKind, Result};
