@@ -29,7 +29,8 @@ use crate::source::Source;
 /// Implemented for the map types, [`Source`], `Vec<u8>`, `Box<[u8]>`,
 /// `[u8]`, arrays, and through `&T`, `Box<T>`, `Rc<T>` and `Arc<T>`. For
 /// a type of your own, implement [`as_slice`](Self::as_slice); the default
-/// [`read_at`](Self::read_at) copies from it.
+/// [`read_at`](Self::read_at) copies from it. [`MapRaw`] hands out no
+/// slices and is not a `ByteSource`.
 pub trait ByteSource {
     /// All the bytes.
     fn as_slice(&self) -> &[u8];

@@ -254,10 +254,14 @@ fn file_pages(op: &str, size: u64, offset: u64, len: Option<u64>, page: u64) -> 
 fn file_size(op: &str, file: &File) -> Result<u64> {
     let info = sys::fstat(file)
         .map_err(|e| Error::with_source(ErrorKind::Io, format!("{op}: fstat"), e))?;
-    if info.kind != sys::FileKind::Regular && info.kind != sys::FileKind::BlockDevice {
+    if info.kind != sys::FileKind::Regular {
         return Err(Error::new(
             ErrorKind::NotMappable,
-            format!("{op}: {} has no page cache pages to count", info.kind.describe()),
+            format!(
+                "{op}: {} is not a regular file: only regular files have a size to count page \
+                 cache pages over",
+                info.kind.describe()
+            ),
         ));
     }
     Ok(info.size)
@@ -275,8 +279,8 @@ fn name(file: &File) -> String {
 /// # Errors
 ///
 /// - [`ErrorKind::InvalidInput`] if `offset + len` overflows.
-/// - [`ErrorKind::NotMappable`] for a pipe, socket, directory or character
-///   device.
+/// - [`ErrorKind::NotMappable`] for anything but a regular file (a pipe,
+///   socket, directory or device).
 /// - [`ErrorKind::PermissionDenied`] when the kernel withholds the answer
 ///   (see the [module docs](self)).
 /// - The temporary map's errors ([`ErrorKind::LimitExceeded`] if the limit is
