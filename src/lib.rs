@@ -109,16 +109,23 @@ mod error;
 mod integrations;
 mod io;
 mod map;
+mod scan;
 mod sys;
 
+#[cfg(feature = "memmap2-compat")]
+pub mod compat;
+pub mod guard;
 pub mod limit;
 pub mod page;
 pub mod residency;
 pub mod source;
+pub mod window;
 
 pub use error::{Error, ErrorKind, Result};
 pub use io::{ByteSource, Reader};
 pub use limit::Limit;
 pub use map::{Advice, Map, MapMut, MapOptions, MapRaw, Protection, RemapOptions, UncheckedAdvice};
 pub use page::page_size;
+pub use scan::{scan, ScanOptions, ScanSummary};
 pub use source::{map_sealed, Source, SourceOptions};
+pub use window::{WindowCache, WindowConfig, WindowCursor, WindowFile, WindowStats};

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
+mod cat;
 mod info;
 
 /// Memory-mapped file I/O, measured and explained.
@@ -31,6 +32,18 @@ enum Command {
     /// limits that decide whether a mapping can be made.
     #[command(after_help = "Examples:\n  xmmap info\n  xmmap info --json | jq .page_size")]
     Info(info::Args),
+
+    /// Write files (or a byte range of each) to stdout through xmmap's
+    /// mmap-or-read Source: byte-identical to dd, head -c and tail -c.
+    #[command(
+        after_help = "Examples:\n  xmmap cat --offset 4k --length 16 data.bin | xxd\n  xmmap cat /proc/self/status\n  xmmap cat <(echo hi)"
+    )]
+    Cat(cat::Args),
+}
+
+/// A size with the library's k/m/g syntax.
+pub(crate) fn parse_size(s: &str) -> Result<u64, String> {
+    xmmap::limit::parse_size(s).map_err(|e| e.to_string())
 }
 
 fn parse_limit(s: &str) -> Result<xmmap::Limit, String> {
@@ -57,6 +70,7 @@ fn main() -> ExitCode {
     let globals = Globals { limit };
     let result = match cli.command {
         Command::Info(args) => info::run(&args, &globals),
+        Command::Cat(args) => cat::run(&args, &globals),
     };
     match result {
         Ok(code) => code,

@@ -82,9 +82,146 @@ fn bad_usage_exits_2_with_clap_message() {
 
 #[test]
 fn every_command_has_help_with_an_example() {
-    for cmd in [&["--help"][..], &["info", "--help"]] {
+    for cmd in [&["--help"][..], &["info", "--help"], &["cat", "--help"]] {
         let o = xmmap(cmd);
         assert!(o.status.success());
         assert!(stdout(&o).contains("Examples:"), "{cmd:?}: {}", stdout(&o));
     }
+}
+
+/// A temp file removed on drop.
+struct Temp(std::path::PathBuf);
+impl Drop for Temp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+fn temp(name: &str, bytes: &[u8]) -> Temp {
+    let p = std::env::temp_dir().join(format!("xmmap-cli-{}-{name}", std::process::id()));
+    std::fs::write(&p, bytes).unwrap();
+    Temp(p)
+}
+fn noise(len: usize) -> Vec<u8> {
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+#[test]
+fn cat_is_byte_identical_to_dd_at_awkward_offsets() {
+    let page = xmmap::page_size();
+    // One file below the mapping threshold (read), one above it (mapped).
+    for size in [3 * page + 17, (3 << 20) + 5] {
+        let data = noise(size);
+        let f = temp(&format!("dd-{size}"), &data);
+        let path = f.0.to_str().unwrap();
+        for off in [0, 1, page - 1, page, page + 1, size - 1, size, size + 1, size + page] {
+            for len in [None, Some(1), Some(page + 3), Some(size * 2)] {
+                let mut args = vec!["cat".to_string(), "--offset".into(), off.to_string()];
+                if let Some(l) = len {
+                    args.extend(["--length".into(), l.to_string()]);
+                }
+                args.push(path.into());
+                let o = Command::new(env!("CARGO_BIN_EXE_xmmap")).args(&args).output().unwrap();
+                assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+                let mut dd = Command::new("dd");
+                dd.args([
+                    format!("if={path}"),
+                    "bs=1M".into(),
+                    "iflag=skip_bytes,count_bytes".into(),
+                    format!("skip={off}"),
+                    "status=none".into(),
+                ]);
+                if let Some(l) = len {
+                    dd.arg(format!("count={l}"));
+                }
+                let want = dd.output().expect("dd");
+                assert!(want.status.success());
+                assert_eq!(o.stdout, want.stdout, "offset {off} length {len:?} size {size}");
+            }
+        }
+    }
+}
+
+#[test]
+fn cat_reads_proc_files_pipes_and_several_files_with_size_suffixes() {
+    let o = xmmap(&["cat", "/proc/self/status"]);
+    assert!(o.status.success());
+    assert!(stdout(&o).starts_with("Name:"), "{}", stdout(&o));
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xmmap"))
+        .args(["cat", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(b"through a pipe\n").unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success());
+    assert_eq!(o.stdout, b"through a pipe\n");
+
+    let data = noise(5000);
+    let a = temp("multi-a", &data);
+    let b = temp("multi-b", b"second");
+    let o = xmmap(&[
+        "cat",
+        "--offset",
+        "1k",
+        "--length",
+        "0x10",
+        a.0.to_str().unwrap(),
+        b.0.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // The same range of each file: 16 bytes of the first, nothing of the
+    // second (6 bytes long, so 1k is past its end).
+    assert_eq!(o.stdout, &data[1024..1040]);
+}
+
+#[test]
+fn cat_over_the_limit_dies_with_gits_message_and_128() {
+    let f = temp("limit", &noise(1 << 20));
+    let o = xmmap(&["--limit", "1024", "cat", f.0.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(128));
+    assert_eq!(stderr(&o).trim_end(), "fatal: attempting to mmap 1048576 over limit 1024");
+    assert!(o.stdout.is_empty());
+    let o = Command::new(env!("CARGO_BIN_EXE_xmmap"))
+        .args(["cat", f.0.to_str().unwrap()])
+        .env("XMMAP_LIMIT", "1k")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(128));
+    assert!(stderr(&o).starts_with("fatal: attempting to mmap 1048576 over limit 1024"));
+}
+
+#[test]
+fn cat_of_a_missing_file_names_it() {
+    let o = xmmap(&["cat", "/nonexistent/xmmap-file"]);
+    assert_eq!(o.status.code(), Some(128));
+    assert!(stderr(&o).contains("fatal: cannot open /nonexistent/xmmap-file"), "{}", stderr(&o));
+}
+
+#[test]
+fn cat_into_a_closed_pipe_exits_0_silently() {
+    let f = temp("pipe", &noise(8 << 20));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xmmap"))
+        .args(["cat", f.0.to_str().unwrap(), f.0.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut first = [0u8; 10];
+    std::io::Read::read_exact(&mut out, &mut first).unwrap();
+    drop(out); // like `| head -c 10`
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(o.stderr.is_empty(), "{}", stderr(&o));
 }

@@ -90,6 +90,24 @@ pub(crate) fn huge_page_pools() -> Vec<(u64, u64, u64)> {
 pub(crate) fn default_huge_page_size() -> Option<u64> {
     None
 }
+
+#[derive(Debug)]
+pub(crate) enum CopyError {
+    Bus { copied: usize },
+    Segv { copied: usize },
+    Os(io::Error),
+}
+pub(crate) fn guard_install() -> io::Result<()> {
+    unsupported()
+}
+pub(crate) unsafe fn guarded_copy(
+    _dst: *mut u8,
+    _src: *const u8,
+    _len: usize,
+    _map_is_src: bool,
+) -> Result<(), CopyError> {
+    Err(CopyError::Os(io::Error::from(io::ErrorKind::Unsupported)))
+}
 pub(crate) mod seal {
     pub(crate) const SEAL: u32 = 0x0001;
     pub(crate) const SHRINK: u32 = 0x0002;
@@ -122,5 +140,8 @@ pub(crate) fn read_spare(
     _max: usize,
     _offset: Option<u64>,
 ) -> io::Result<usize> {
+    unsupported()
+}
+pub(crate) fn has_verity(_file: &File) -> io::Result<bool> {
     unsupported()
 }
