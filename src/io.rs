@@ -5,15 +5,11 @@
 //! What a reader can read is a [`ByteSource`]: the bytes as one slice (for
 //! `Read` and `BufRead`, which hand out slices of the map itself: no copy
 //! for `fill_buf`) and a positioned read. For file maps, every positioned
-//! read goes through one function of this module, which becomes the
-//! guarded copy once the `guard` layer provides it.
+//! read is the guarded copy of the [`guard`](crate::guard) layer, so it
+//! returns an error instead of raising `SIGBUS` when the file was truncated.
 //!
-//! May call: `map`, `source`, `error`.
-//!
-//! # Safety
-//!
-//! The one unsafe block copies from a [`MapRaw`], within its length.
-#![allow(unsafe_code)]
+//! May call: `map`, `guard` (through the maps' `read_at`), `source`,
+//! `error`.
 
 use std::io::{self, BufRead, Read, Seek, SeekFrom};
 use std::rc::Rc;
@@ -40,9 +36,11 @@ pub trait ByteSource {
     ///
     /// # Errors
     ///
-    /// None for memory buffers. For file maps, the guarded read's
+    /// None for memory buffers. For file maps, the guarded read's errors:
     /// [`ErrorKind::Truncated`](crate::ErrorKind::Truncated) when the file
-    /// no longer backs the bytes.
+    /// no longer backs the bytes, and
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when
+    /// `offset + buf.len()` overflows `u64`.
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
         Ok(copy_at(self.as_slice(), offset, buf))
     }
@@ -67,24 +65,15 @@ pub(crate) enum Mapped<'a> {
 
 /// The one positioned read from a map: every [`ByteSource::read_at`] of a
 /// [`Map`], a [`MapMut`] or a mapped [`Source`], and the page touches of
-/// `populate` on kernels without `MADV_POPULATE_*`, come here. It copies
-/// from the mapping; pointed at the guarded `read_at` of the map types, it
-/// turns a truncated file into an error instead of `SIGBUS`.
+/// `populate` on kernels without `MADV_POPULATE_*`, come here. It is the
+/// guarded `read_at` of the map types: a page the file no longer backs is
+/// an [`ErrorKind::Truncated`](crate::ErrorKind::Truncated) error, not
+/// `SIGBUS`.
 pub(crate) fn read_mapped(map: Mapped<'_>, offset: u64, buf: &mut [u8]) -> Result<usize> {
     match map {
-        Mapped::Map(m) => Ok(copy_at(m, offset, buf)),
-        Mapped::Mut(m) => Ok(copy_at(m, offset, buf)),
-        Mapped::Raw(m) => {
-            let Some(start) = usize::try_from(offset).ok().filter(|&s| s < m.len()) else {
-                return Ok(0);
-            };
-            let n = buf.len().min(m.len() - start);
-            // SAFETY: `start + n <= len`, so the range lies in the mapping,
-            // which the map keeps alive; a raw map hands out no references,
-            // so nothing in this process holds the bytes borrowed.
-            unsafe { std::ptr::copy_nonoverlapping(m.as_ptr().add(start), buf.as_mut_ptr(), n) };
-            Ok(n)
-        }
+        Mapped::Map(m) => m.read_at(offset, buf),
+        Mapped::Mut(m) => m.read_at(offset, buf),
+        Mapped::Raw(m) => m.read_at(offset, buf),
     }
 }
 

@@ -25,8 +25,8 @@
 //! count), and recent kernels apply the same rule to `cachestat`, which then
 //! fails with `EPERM`.
 //!
-//! May call: `map`, `sys`, `page`, `limit`, `error`, `io` (the positioned
-//! read that the populate fallback touches pages with).
+//! May call: `map`, `sys`, `page`, `limit`, `error`, `io` (the guarded
+//! positioned read that the populate fallback touches pages with).
 //!
 //! # Safety
 //!
@@ -534,7 +534,8 @@ pub fn populate_file(file: &File, offset: u64, len: Option<u64>) -> Result<()> {
 }
 
 /// `MADV_POPULATE_READ` or `_WRITE` over the whole map; on a kernel
-/// without them, touches one byte per page through the positioned read.
+/// without them, touches one byte per page through the guarded positioned
+/// read, so a page past the end of the file is an error there too.
 fn populate_inner(map: Mapped<'_>, inner: &Inner, write: bool) -> Result<()> {
     let len = inner.len();
     if len == 0 {
@@ -587,7 +588,8 @@ fn first_unbacked(inner: &Inner, raw: i32, name: &str) -> u64 {
     (lo * page).saturating_sub(lead) as u64
 }
 
-/// Touches one byte per page, in order, through the positioned read.
+/// Touches one byte per page, in order, through the guarded positioned read:
+/// a page the file does not back is `Truncated`, never `SIGBUS`.
 fn touch_pages(map: Mapped<'_>, inner: &Inner) -> Result<()> {
     let page = page_size();
     let (_, _, delta) = inner.raw_parts();
@@ -747,5 +749,19 @@ mod tests {
         // Reading anonymous memory maps the shared zero page, which
         // mincore counts as resident.
         assert_eq!(r.resident_pages(), 6);
+    }
+
+    #[test]
+    fn the_touch_fallback_stops_at_end_of_file_with_an_error() {
+        let page = page_size();
+        let path =
+            std::env::temp_dir().join(format!("xmmap-unit-{}-touch-eof", std::process::id()));
+        std::fs::write(&path, vec![7u8; page + 10]).unwrap();
+        let file = File::open(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        // Four pages of map over a file that backs two.
+        let raw = MapOptions::new().len(4 * page).map_raw_read_only(&file).unwrap();
+        let e = touch_pages(Mapped::Raw(&raw), raw.inner()).unwrap_err();
+        assert_eq!(e.kind(), &ErrorKind::Truncated { offset: 2 * page as u64 });
     }
 }

@@ -460,3 +460,19 @@ fn a_file_the_kernel_refuses_to_map_is_read_instead() {
     assert!(!s.is_mapped());
     assert_eq!(&s[..], std::fs::read(notes).unwrap().as_slice());
 }
+
+#[test]
+fn positioned_reads_of_a_truncated_map_are_errors_not_sigbus() {
+    let page = page_size();
+    let f = TempFile::with(&pattern(3 * page));
+    // SAFETY: after the truncation below only the guarded read_at touches
+    // the map; nothing derefs it.
+    let src = unsafe { SourceOptions::new().force_map(true).open(&f.path).unwrap() };
+    let reader = Reader::new(src);
+    f.rw().set_len(page as u64).unwrap();
+    let mut buf = vec![0u8; 2 * page];
+    let e = reader.read_at(0, &mut buf).unwrap_err();
+    assert_eq!(e.kind(), &ErrorKind::Truncated { offset: page as u64 });
+    assert_eq!(&buf[..page], &pattern(page)[..], "the bytes before the end arrived");
+    assert_eq!(reader.read_at(0, &mut buf[..page]).unwrap(), page);
+}
