@@ -11,9 +11,12 @@
 //! - map: `Source` with `force_map` (`mmap`), touching one byte per page
 //!   (the page faults), then unmapping;
 //!
-//! and prints the median time of each, their ratio (above 1: mapping is
+//! - memmap2: the same map with `memmap2::Mmap`, the floor a map costs
+//!   without xmmap's checks (`fstat`, the limit, naming the file);
+//!
+//! and prints the median time of each, the ratios (above 1: mapping is
 //! faster) and the crossover: the smallest size from which mapping wins at
-//! every larger size.
+//! every larger size, next to the `DEFAULT_THRESHOLD` in force.
 //!
 //! Run with `cargo bench --bench crossover`; `XMMAP_BENCH_ROUNDS` (default
 //! 9) sets the rounds.
@@ -149,4 +152,5 @@ fn main() {
         Some(s) => println!("crossover: mapping wins from {} ({s} bytes) up", human(s)),
         None => println!("crossover: mapping never wins consistently up to 16 MiB"),
     }
+    println!("xmmap::source::DEFAULT_THRESHOLD is {}", human(xmmap::source::DEFAULT_THRESHOLD));
 }

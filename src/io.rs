@@ -5,17 +5,18 @@
 //! What a reader can read is a [`ByteSource`]: the bytes as one slice (for
 //! `Read` and `BufRead`, which hand out slices of the map itself: no copy
 //! for `fill_buf`) and a positioned read. For file maps, every positioned
-//! read goes through one function of this module, which becomes the
-//! guarded copy once the `guard` layer provides it.
+//! read is the guarded copy of the [`guard`](crate::guard) layer, so it
+//! returns an error instead of raising `SIGBUS` when the file was truncated.
 //!
-//! May call: `map`, `source`, `error`.
+//! May call: `map`, `guard` (through the maps' `read_at`), `source`,
+//! `error`.
 
 use std::io::{self, BufRead, Read, Seek, SeekFrom};
 use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
-use crate::map::{Map, MapMut};
+use crate::map::{Map, MapMut, MapRaw};
 use crate::source::Source;
 
 /// Bytes a [`Reader`] can read: all at once as a slice, or a positioned
@@ -24,7 +25,8 @@ use crate::source::Source;
 /// Implemented for the map types, [`Source`], `Vec<u8>`, `Box<[u8]>`,
 /// `[u8]`, arrays, and through `&T`, `Box<T>`, `Rc<T>` and `Arc<T>`. For
 /// a type of your own, implement [`as_slice`](Self::as_slice); the default
-/// [`read_at`](Self::read_at) copies from it.
+/// [`read_at`](Self::read_at) copies from it. [`MapRaw`] hands out no
+/// slices and is not a `ByteSource`.
 pub trait ByteSource {
     /// All the bytes.
     fn as_slice(&self) -> &[u8];
@@ -34,9 +36,11 @@ pub trait ByteSource {
     ///
     /// # Errors
     ///
-    /// None for memory buffers. For file maps, the guarded read's
+    /// None for memory buffers. For file maps, the guarded read's errors:
     /// [`ErrorKind::Truncated`](crate::ErrorKind::Truncated) when the file
-    /// no longer backs the bytes.
+    /// no longer backs the bytes, and
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when
+    /// `offset + buf.len()` overflows `u64`.
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
         Ok(copy_at(self.as_slice(), offset, buf))
     }
@@ -51,20 +55,25 @@ fn copy_at(bytes: &[u8], offset: u64, buf: &mut [u8]) -> usize {
     n
 }
 
-/// A file map whose positioned reads go through [`read_mapped`].
-enum Mapped<'a> {
+/// A map whose positioned reads go through [`read_mapped`].
+#[derive(Clone, Copy)]
+pub(crate) enum Mapped<'a> {
     Map(&'a Map),
     Mut(&'a MapMut),
+    Raw(&'a MapRaw),
 }
 
-/// The one positioned read from a file map: every [`ByteSource::read_at`]
-/// of a [`Map`], a [`MapMut`] or a mapped [`Source`] comes here. It copies
-/// from the mapped slice; pointed at the guarded `read_at` of the map
-/// types, it turns a truncated file into an error instead of `SIGBUS`.
-fn read_mapped(map: Mapped<'_>, offset: u64, buf: &mut [u8]) -> Result<usize> {
+/// The one positioned read from a map: every [`ByteSource::read_at`] of a
+/// [`Map`], a [`MapMut`] or a mapped [`Source`], and the page touches of
+/// `populate` on kernels without `MADV_POPULATE_*`, come here. It is the
+/// guarded `read_at` of the map types: a page the file no longer backs is
+/// an [`ErrorKind::Truncated`](crate::ErrorKind::Truncated) error, not
+/// `SIGBUS`.
+pub(crate) fn read_mapped(map: Mapped<'_>, offset: u64, buf: &mut [u8]) -> Result<usize> {
     match map {
-        Mapped::Map(m) => Ok(copy_at(m, offset, buf)),
-        Mapped::Mut(m) => Ok(copy_at(m, offset, buf)),
+        Mapped::Map(m) => m.read_at(offset, buf),
+        Mapped::Mut(m) => m.read_at(offset, buf),
+        Mapped::Raw(m) => m.read_at(offset, buf),
     }
 }
 

@@ -117,6 +117,7 @@ pub mod compat;
 pub mod guard;
 pub mod limit;
 pub mod page;
+pub mod residency;
 pub mod source;
 pub mod window;
 

@@ -101,7 +101,8 @@ enum Repr {
 
 impl Source {
     /// Opens `path` read-only and maps or reads it with the default
-    /// [`SourceOptions`].
+    /// [`SourceOptions`]. Opening a FIFO waits for a writer, as `open(2)`
+    /// does.
     ///
     /// # Safety
     ///
@@ -640,9 +641,14 @@ pub fn map_sealed(file: &File) -> Result<Map> {
     if seals & seal::WRITE == 0 {
         sys::add_seals(file, seal::WRITE).map_err(|e| {
             let why = match e.raw_os_error() {
-                Some(errno::EPERM) => {
+                Some(errno::EPERM) if seals & seal::SEAL != 0 => {
                     "F_SEAL_SEAL forbids adding F_SEAL_WRITE, so nothing proves that no \
                      writable mapping made before F_SEAL_FUTURE_WRITE remains"
+                }
+                Some(errno::EPERM) => {
+                    "the descriptor is read-only, so F_SEAL_WRITE cannot be added to prove that \
+                     no writable mapping made before F_SEAL_FUTURE_WRITE remains; pass a \
+                     descriptor opened for writing"
                 }
                 Some(EBUSY) => {
                     "a writable shared mapping made before F_SEAL_FUTURE_WRITE exists and can \

@@ -7,6 +7,7 @@ mod core;
 mod fuzz_corpus;
 mod guard;
 mod regressions;
+mod residency;
 mod scan;
 mod source;
 mod window;

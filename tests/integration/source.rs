@@ -307,6 +307,13 @@ fn future_write_is_accepted_only_when_no_writable_mapping_survives() {
     writer[0] = b'A';
     drop(writer);
 
+    // Through a read-only descriptor F_SEAL_WRITE cannot be added.
+    let shared = memfd(b"seen read-only");
+    add_seals(&shared, libc::F_SEAL_SHRINK | libc::F_SEAL_FUTURE_WRITE).unwrap();
+    let read_only = File::open(format!("/proc/self/fd/{}", shared.as_raw_fd())).unwrap();
+    let e = map_sealed(&read_only).unwrap_err().to_string();
+    assert!(e.contains("read-only"), "{e}");
+
     let locked = memfd(b"sealed against more seals");
     add_seals(&locked, libc::F_SEAL_SHRINK | libc::F_SEAL_FUTURE_WRITE | libc::F_SEAL_SEAL)
         .unwrap();
@@ -435,4 +442,37 @@ fn bytes_from_map_and_source_share_the_mapping() {
     assert_eq!(b.as_ptr(), addr, "no copy");
     let read = Source::from(b"read bytes".to_vec());
     assert_eq!(&bytes::Bytes::from(read)[..], b"read bytes");
+}
+
+#[test]
+fn a_file_the_kernel_refuses_to_map_is_read_instead() {
+    // A sysfs binary attribute that is not page sized, so only the kernel's
+    // refusal (ENODEV) sends it to reading.
+    let notes = "/sys/kernel/notes";
+    let size = std::fs::metadata(notes).unwrap().len();
+    assert!(size > 0 && size != page_size() as u64);
+    // SAFETY: sysfs attributes are read, never mapped.
+    let forced = unsafe { SourceOptions::new().force_map(true).open(notes) };
+    let e = forced.unwrap_err();
+    assert_eq!(e.kind(), &ErrorKind::NotMappable, "{e}");
+    // SAFETY: as above.
+    let s = unsafe { SourceOptions::new().threshold(0).open(notes).unwrap() };
+    assert!(!s.is_mapped());
+    assert_eq!(&s[..], std::fs::read(notes).unwrap().as_slice());
+}
+
+#[test]
+fn positioned_reads_of_a_truncated_map_are_errors_not_sigbus() {
+    let page = page_size();
+    let f = TempFile::with(&pattern(3 * page));
+    // SAFETY: after the truncation below only the guarded read_at touches
+    // the map; nothing derefs it.
+    let src = unsafe { SourceOptions::new().force_map(true).open(&f.path).unwrap() };
+    let reader = Reader::new(src);
+    f.rw().set_len(page as u64).unwrap();
+    let mut buf = vec![0u8; 2 * page];
+    let e = reader.read_at(0, &mut buf).unwrap_err();
+    assert_eq!(e.kind(), &ErrorKind::Truncated { offset: page as u64 });
+    assert_eq!(&buf[..page], &pattern(page)[..], "the bytes before the end arrived");
+    assert_eq!(reader.read_at(0, &mut buf[..page]).unwrap(), page);
 }

@@ -18,7 +18,6 @@ pub(crate) mod seal {
 }
 
 /// `POSIX_FADV_*` advice, with Linux's values.
-#[allow(dead_code)] // for residency
 pub(crate) mod fadv {
     pub(crate) const WILLNEED: i32 = 3;
     pub(crate) const DONTNEED: i32 = 4;
@@ -55,7 +54,6 @@ pub(crate) fn add_seals(file: &File, seals: u32) -> io::Result<()> {
 ///
 /// # References
 /// - [posix_fadvise(2)](https://man7.org/linux/man-pages/man2/posix_fadvise.2.html)
-#[allow(dead_code)] // for residency
 pub(crate) fn fadvise(file: &File, offset: u64, len: u64, advice: i32) -> io::Result<()> {
     use rustix::fs::Advice as A;
     let advice = match advice {
@@ -75,7 +73,6 @@ pub(crate) fn fadvise(file: &File, offset: u64, len: u64, advice: i32) -> io::Re
 ///
 /// # References
 /// - [cachestat(2)](https://man7.org/linux/man-pages/man2/cachestat.2.html)
-#[allow(dead_code)] // for residency
 pub(crate) fn cachestat(file: &File, offset: u64, len: u64) -> io::Result<[u64; 5]> {
     const SYS_CACHESTAT: libc::c_long = 451;
     #[repr(C)]
