@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 mod bench;
 mod cat;
 mod info;
+mod residency;
 
 /// Memory-mapped file I/O, measured and explained.
 #[derive(Parser)]
@@ -48,6 +49,14 @@ enum Command {
         after_help = "Examples:\n  xmmap bench\n  xmmap bench --dir /dev/shm --sizes 4k,1m,64m --svg bench.svg\n  xmmap bench --json > bench.json"
     )]
     Bench(bench::Args),
+
+    /// What of files is in the page cache (vmtouch's job): summary, per-file
+    /// bars with -v, JSON; --touch loads pages, --evict drops them, --lock
+    /// locks them until Ctrl-C.
+    #[command(
+        after_help = "Examples:\n  xmmap residency -v big.bin\n  xmmap residency -r --touch /var/lib/db\n  xmmap residency --evict -p 0-1g big.bin\n  xmmap residency -r --json . | jq .resident_pages"
+    )]
+    Residency(residency::Args),
 }
 
 /// A size with the library's k/m/g syntax.
@@ -81,6 +90,7 @@ fn main() -> ExitCode {
         Command::Info(args) => info::run(&args, &globals),
         Command::Cat(args) => cat::run(&args, &globals),
         Command::Bench(args) => bench::run(&args, &globals),
+        Command::Residency(args) => residency::run(&args, &globals),
     };
     match result {
         Ok(code) => code,

@@ -82,7 +82,13 @@ fn bad_usage_exits_2_with_clap_message() {
 
 #[test]
 fn every_command_has_help_with_an_example() {
-    for cmd in [&["--help"][..], &["info", "--help"], &["cat", "--help"], &["bench", "--help"]] {
+    for cmd in [
+        &["--help"][..],
+        &["info", "--help"],
+        &["cat", "--help"],
+        &["bench", "--help"],
+        &["residency", "--help"],
+    ] {
         let o = xmmap(cmd);
         assert!(o.status.success());
         assert!(stdout(&o).contains("Examples:"), "{cmd:?}: {}", stdout(&o));
@@ -262,4 +268,163 @@ fn bench_smoke_with_tiny_sizes_gives_json_and_an_svg() {
     // The temporary files are gone.
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
     let _ = std::fs::remove_dir(&dir);
+}
+
+fn have(tool: &str) -> bool {
+    Command::new(tool).arg("--help").output().is_ok()
+}
+
+/// A 10 MiB file with its first 4 MiB resident and the rest evicted.
+fn half_resident(name: &str) -> Temp {
+    let f = temp(name, &noise(10 << 20));
+    let file = std::fs::File::open(&f.0).unwrap();
+    file.sync_all().unwrap();
+    let path = f.0.to_str().unwrap();
+    let o = xmmap(&["residency", "--evict", path]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = xmmap(&["residency", "--touch", "-p", "0-4m", path]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    f
+}
+
+fn resident_pages_json(path: &str) -> (u64, u64) {
+    let o = xmmap(&["residency", "--json", path]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("valid JSON");
+    (v["resident_pages"].as_u64().unwrap(), v["total_pages"].as_u64().unwrap())
+}
+
+#[test]
+fn residency_agrees_with_fincore_and_vmtouch() {
+    let f = half_resident("agree");
+    let path = f.0.to_str().unwrap();
+    let (ours, total) = resident_pages_json(path);
+    assert_eq!(total, (10 << 20) / xmmap::page_size() as u64);
+    assert!(ours >= (4 << 20) / xmmap::page_size() as u64 && ours < total, "{ours}/{total}");
+    if have("fincore") {
+        let o = Command::new("fincore").args(["--json", "--bytes", path]).output().unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("fincore JSON");
+        let res = v["fincore"][0]["res"].as_u64().unwrap();
+        assert_eq!(res, ours * xmmap::page_size() as u64, "fincore says {res} bytes");
+    } else {
+        eprintln!("fincore (util-linux) is not installed: skipping that comparison");
+    }
+    if have("vmtouch") {
+        let o = Command::new("vmtouch").arg(path).output().unwrap();
+        let text = String::from_utf8_lossy(&o.stdout).into_owned();
+        let want = format!("Resident Pages: {ours}/{total}");
+        assert!(text.contains(&want), "vmtouch says:\n{text}\nwe say {ours}/{total}");
+    } else {
+        eprintln!("vmtouch is not installed (apt-get install vmtouch): skipping that comparison");
+    }
+    let o = xmmap(&["residency", path]);
+    assert!(stdout(&o).contains(&format!("Resident Pages: {ours}/{total}")), "{}", stdout(&o));
+}
+
+#[test]
+fn residency_verbose_bar_and_evict_then_touch() {
+    let f = half_resident("bar");
+    let path = f.0.to_str().unwrap();
+    let o = xmmap(&["residency", "-v", path]);
+    let out = stdout(&o);
+    let bar = out.lines().nth(1).unwrap();
+    assert!(bar.starts_with("[O") && bar.contains(' '), "{out}");
+    let o = xmmap(&["residency", "--evict", path]);
+    assert!(o.status.success());
+    let (after_evict, total) = resident_pages_json(path);
+    assert!(after_evict < total, "{after_evict}/{total}");
+    let o = xmmap(&["residency", "--touch", path]);
+    assert!(stdout(&o).contains("Touched Pages"), "{}", stdout(&o));
+    assert_eq!(resident_pages_json(path), (total, total));
+}
+
+#[test]
+fn residency_walks_directories_once_per_inode_and_skips_symlinks() {
+    let dir = std::env::temp_dir().join(format!("xmmap-cli-{}-tree", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    let page = xmmap::page_size();
+    std::fs::write(dir.join("a"), noise(3 * page)).unwrap();
+    std::fs::write(dir.join("sub/b"), noise(page + 1)).unwrap();
+    std::fs::hard_link(dir.join("a"), dir.join("sub/a-again")).unwrap();
+    std::os::unix::fs::symlink(dir.join("a"), dir.join("link")).unwrap();
+    let d = dir.to_str().unwrap();
+
+    let o = xmmap(&["residency", "-r", "--json", d]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["files"], 2, "hard link counted once, symlink skipped: {v}");
+    assert_eq!(v["directories"], 2);
+    assert_eq!(v["total_pages"], 3 + 2);
+
+    let o = xmmap(&["residency", "-r", "-f", "--json", d]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["files"], 2, "a followed link to a seen inode is still one file");
+
+    let o = xmmap(&["residency", "-r", "-m", "2k", "--json", d]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["files"], 0, "-m skips larger files: {v}");
+
+    let o = xmmap(&["residency", d]);
+    assert_eq!(o.status.code(), Some(1), "a directory without -r is a warning");
+    assert!(stderr(&o).contains("is a directory (use -r)"), "{}", stderr(&o));
+    let o = xmmap(&["residency", "/nonexistent/xmmap"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("/nonexistent/xmmap"), "{}", stderr(&o));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn residency_lock_holds_pages_until_killed() {
+    let f = temp("lock", &noise(1 << 20));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xmmap"))
+        .args(["residency", "--lock", f.0.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut text = String::new();
+    while !text.contains("Elapsed") {
+        let mut line = String::new();
+        assert!(std::io::BufRead::read_line(&mut out, &mut line).unwrap() > 0, "{text}");
+        text.push_str(&line);
+    }
+    assert!(text.contains("Locked Pages: 256/256") || xmmap::page_size() != 4096, "{text}");
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    let locked: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmLck:"))
+        .and_then(|v| v.trim().trim_end_matches(" kB").parse().ok())
+        .unwrap();
+    assert!(locked >= 1024, "VmLck {locked} kB");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn residency_survives_a_file_truncated_while_being_touched() {
+    let f = temp("shrink", &noise(64 << 20));
+    let path = f.0.clone();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let s = stop.clone();
+    let shrinker = std::thread::spawn(move || {
+        let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        while !s.load(std::sync::atomic::Ordering::Relaxed) {
+            file.set_len(1 << 20).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(1));
+            file.set_len(64 << 20).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    });
+    for _ in 0..20 {
+        let o = xmmap(&["residency", "--touch", f.0.to_str().unwrap()]);
+        match o.status.code() {
+            Some(0) => {}
+            Some(1) => assert!(stderr(&o).contains("warning"), "{}", stderr(&o)),
+            other => panic!("residency --touch died: {other:?} {:?}\n{}", o.status, stderr(&o)),
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    shrinker.join().unwrap();
 }
