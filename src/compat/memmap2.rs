@@ -252,6 +252,29 @@ fn placeholder_range(op: &str, offset: usize, len: usize) -> io::Result<()> {
     ))
 }
 
+/// The length of a native map, for code generic over the faces.
+trait Bytes {
+    fn bytes(&self) -> usize;
+}
+
+impl Bytes for Map {
+    fn bytes(&self) -> usize {
+        self.len()
+    }
+}
+
+impl Bytes for MapMut {
+    fn bytes(&self) -> usize {
+        self.len()
+    }
+}
+
+impl Bytes for MapRaw {
+    fn bytes(&self) -> usize {
+        self.len()
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Moving the owner of a mapping between native faces
 
@@ -603,20 +626,32 @@ impl MmapOptions {
 
     /// Makes a file map with `make`, giving it the native options; returns
     /// whether the map is a placeholder for zero bytes.
-    fn map_file<X>(
+    fn map_file<X: Bytes>(
         &self,
         desc: MmapRawDescriptor,
-        make: impl FnOnce(&MapOptions, &File) -> crate::Result<X>,
+        make: impl Fn(&MapOptions, &File) -> crate::Result<X>,
     ) -> io::Result<(X, bool)> {
         let file = desc.file()?;
+        let native = |len: Option<usize>| {
+            let mut o = MapOptions::new();
+            o.offset(self.offset).populate(self.populate).no_reserve(self.no_reserve_swap);
+            if let Some(len) = len {
+                o.len(len);
+            }
+            o
+        };
+        if self.len.is_none() {
+            // The native constructor measures the file itself, saving an
+            // fstat; an empty map or an error takes memmap2's way below,
+            // which tells the cases apart as memmap2 does.
+            if let Ok(map) = make(&native(None), &file) {
+                if map.bytes() != 0 {
+                    return Ok((map, false));
+                }
+            }
+        }
         let len = self.len_for(&file)?;
-        let mut native = MapOptions::new();
-        native
-            .offset(self.offset)
-            .len(len.max(1))
-            .populate(self.populate)
-            .no_reserve(self.no_reserve_swap);
-        let map = make(&native, &file).map_err(io_error)?;
+        let map = make(&native(Some(len.max(1))), &file).map_err(io_error)?;
         Ok((map, len == 0))
     }
 
