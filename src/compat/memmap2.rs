@@ -7,8 +7,8 @@
 //! works, a length past the end of the file is allowed, a map outlives its
 //! descriptor, and errors are [`std::io::Error`]s of the same
 //! [`ErrorKind`](std::io::ErrorKind). Underneath, each type is a native
-//! [`Map`], [`MapMut`] or
-//! [`MapRaw`]: this module makes no system call of its own.
+//! [`Map`], [`MapMut`] or [`MapRaw`]: this module makes no system call of
+//! its own.
 //!
 //! Needs the `memmap2-compat` feature (off by default); Unix only.
 //!
@@ -34,9 +34,10 @@
 //! ```
 //!
 //! `From` converts each type to its native counterpart and back
-//! ([`Mmap`] ↔ [`Map`], [`MmapMut`] ↔ [`MapMut`],
-//! [`MmapRaw`] ↔ [`MapRaw`]), so a program can move one call
-//! site at a time.
+//! ([`Mmap`] ↔ [`Map`], [`MmapMut`] ↔ [`MapMut`], [`MmapRaw`] ↔
+//! [`MapRaw`]), so a program can move one call site at a time. Advice that
+//! memmap2 lacks (`Cold`, `PageOut`, `Collapse`, `WipeOnFork`, ...) is on
+//! the native types.
 //!
 //! # What maps to what
 //!
@@ -59,7 +60,8 @@
 //! # Intended differences
 //!
 //! Where memmap2 is wrong, or where xmmap's discipline adds a check, this
-//! module differs on purpose. Each difference has a test.
+//! module differs on purpose. Each difference that shows on Linux has a
+//! test in `tests/integration/compat.rs`.
 //!
 //! 1. **`advise_range` past the end.** `advise_range` and
 //!    `unchecked_advise_range` whose `offset + len` runs past the end of the
@@ -277,6 +279,11 @@ impl Bytes for MapRaw {
 
 // ---------------------------------------------------------------------------
 // Moving the owner of a mapping between native faces
+
+// The moves below rely on each face being its `Inner` alone: a face that
+// grows a field must stop compiling here rather than leak or lose it.
+const _: () = assert!(std::mem::size_of::<Map>() == std::mem::size_of::<Inner>());
+const _: () = assert!(std::mem::size_of::<MapMut>() == std::mem::size_of::<Inner>());
 
 /// The mapping out of a native read face, for another face to own.
 fn inner_of_map(map: Map) -> Inner {

@@ -711,6 +711,18 @@ fn options_map_like_memmap2() {
     assert!(format!("{:?}", MmapOptions::default()).contains("MmapOptions"));
 }
 
+/// Intended difference: a huge page size the kernel does not offer is
+/// refused before the system call.
+#[test]
+fn huge_page_sizes_the_kernel_lacks_are_unsupported_unlike_memmap2() {
+    let (bits, len) = (40, 1 << 20); // 1 TiB pages exist nowhere
+    let ours = MmapOptions::new().huge(Some(bits)).len(len).map_anon();
+    let e = assert_kind(ours, ErrorKind::Unsupported);
+    assert!(e.to_string().contains("huge page size"), "{e}");
+    let theirs = memmap2::MmapOptions::new().huge(Some(bits)).len(len).map_anon();
+    assert_kind(theirs, ErrorKind::InvalidInput);
+}
+
 #[test]
 fn debug_output_names_pointer_and_length_like_memmap2() {
     let m = MmapMut::map_anon(3).unwrap();
