@@ -28,7 +28,9 @@
 //! // Adopting a native feature: the same mapping as an `xmmap::Map`, whose
 //! // guarded `read_at` survives the file being truncated.
 //! let native: xmmap::Map = map.into();
-//! assert_eq!(&native[..], b"world");
+//! let mut buf = [0u8; 5];
+//! assert_eq!(native.read_at(0, &mut buf)?, 5); // an error, not SIGBUS, if truncated
+//! assert_eq!(&buf, b"world");
 //! # std::fs::remove_file(&path)?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -98,8 +100,10 @@
 //!    pointer arithmetic there.
 //! 8. **Platforms.** Linux is the backend; on other Unix targets the
 //!    constructors fail with `Unsupported`. memmap2's Windows descriptor
-//!    (`RawHandle`) and its optional `stable_deref_trait` impls are not
-//!    offered.
+//!    (`RawHandle`) is not offered.
+//!
+//! memmap2's optional `stable_deref_trait` impls are here under xmmap's
+//! feature of the same name: [`Mmap`] and [`MmapMut`] are `StableDeref`.
 //!
 //! A map made by `From` an *empty* native map has no placeholder mapping
 //! behind it (see below), so `remap` on it fails with `InvalidInput`; maps
@@ -1473,6 +1477,17 @@ impl AsMut<[u8]> for MmapMut {
         self
     }
 }
+
+// SAFETY: `deref` returns an address inside the mapping, which lives outside
+// the `Mmap` value: moving the value does not move it, and every call returns
+// the same address and length until `remap` (a `&mut self` method, which
+// StableDeref allows) changes them.
+#[cfg(feature = "stable_deref_trait")]
+unsafe impl stable_deref_trait::StableDeref for Mmap {}
+
+// SAFETY: as for `Mmap`; `deref_mut` returns the same address as `deref`.
+#[cfg(feature = "stable_deref_trait")]
+unsafe impl stable_deref_trait::StableDeref for MmapMut {}
 
 impl From<Mmap> for MmapRaw {
     /// The same mapping, handing out pointers only.

@@ -112,6 +112,18 @@ fn the_types_are_send_and_sync_like_memmap2s() {
     assert_eq!(len, 10);
 }
 
+#[cfg(feature = "stable_deref_trait")]
+#[test]
+fn mmap_and_mmap_mut_are_stable_deref_like_memmap2s() {
+    fn stable<T: stable_deref_trait::StableDeref>(owner: T) -> T {
+        owner
+    }
+    let map = stable(MmapMut::map_anon(4096).unwrap());
+    let addr = map.as_ptr();
+    let moved = stable(map.make_read_only().unwrap());
+    assert_eq!(moved.as_ptr(), addr);
+}
+
 #[test]
 fn lock_and_unlock_every_type() {
     let f = TempFile::with(&pattern(3 * page_size()));
