@@ -1726,3 +1726,63 @@ fn immutable(file: &File) -> Result<(), MapIfSafeError> {
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{Error, ErrorKind};
+
+    #[test]
+    fn kernel_errors_get_the_kind_memmap2_would_give_and_keep_the_errno() {
+        // EPERM, EAGAIN, ENOMEM, EACCES, EFAULT, ENODEV, EINVAL, EOPNOTSUPP.
+        for code in [1, 11, 12, 13, 14, 19, 22, 95] {
+            let os = io::Error::from_raw_os_error(code);
+            // xmmap's own kinds differ for some (EAGAIN is OutOfMemory there).
+            let e = io_error(Error::with_source(ErrorKind::OutOfMemory, "mlock", os));
+            assert_eq!(e.kind(), io::Error::from_raw_os_error(code).kind(), "errno {code}");
+            let inner = e.get_ref().and_then(|e| e.downcast_ref::<Error>()).expect("payload");
+            assert_eq!(inner.raw_os_error(), Some(code));
+        }
+    }
+
+    #[test]
+    fn refusals_before_the_call_get_the_kind_of_the_call_they_spare() {
+        let e = io_error(Error::new(ErrorKind::NotMappable, "a pipe"));
+        assert_eq!(e.kind(), io::Error::from_raw_os_error(ENODEV).kind());
+        let e = io_error(Error::invalid("range"));
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+        let e = io_error(Error::new(ErrorKind::LimitExceeded { requested: 2, limit: 1 }, "over"));
+        assert_eq!(e.kind(), io::ErrorKind::OutOfMemory);
+        assert_eq!(e.to_string(), "over");
+    }
+
+    #[test]
+    fn slice_lengths_stop_at_isize_max_with_memmap2s_kind() {
+        assert_eq!(slice_len(isize::MAX as u64).unwrap(), isize::MAX as usize);
+        let e = slice_len(isize::MAX as u64 + 1).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidData);
+        assert!(slice_len(u64::MAX).is_err());
+    }
+
+    #[test]
+    fn a_placeholder_holds_only_the_empty_range_at_zero() {
+        assert!(placeholder_range("advise", 0, 0).is_ok());
+        for (offset, len) in [(0, 1), (1, 0), (usize::MAX, usize::MAX)] {
+            let e = placeholder_range("advise", offset, len).unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+        }
+    }
+
+    #[test]
+    fn advice_discriminants_are_linux_madv_numbers() {
+        for (a, n) in [(Advice::Normal, 0), (Advice::DontFork, 10), (Advice::HwPoison, 100)] {
+            assert_eq!(a as i32, n);
+        }
+        assert!(matches!(Advice::HwPoison.native(), NativeAdvice::Poison));
+        assert!(matches!(
+            Advice::Sequential.native(),
+            NativeAdvice::Safe(crate::Advice::Sequential)
+        ));
+        assert_eq!(UncheckedAdvice::Free.native(), crate::UncheckedAdvice::Free);
+    }
+}

@@ -396,6 +396,12 @@ fn raw_maps_write_flush_and_convert() {
     let ro = f.read();
     assert_kind(MmapRaw::map_raw(&ro), ErrorKind::PermissionDenied);
     assert_kind(memmap2::MmapRaw::map_raw(&ro), ErrorKind::PermissionDenied);
+    let opts = MmapOptions::new().offset(page as u64).clone();
+    assert_kind(opts.map_raw(&ro), ErrorKind::PermissionDenied);
+    let rw_raw = opts.map_raw(&file).unwrap();
+    assert_eq!(rw_raw.len(), page);
+    // SAFETY: in bounds; nobody truncates the file.
+    assert_eq!(unsafe { *rw_raw.as_ptr() }, 2);
     let rraw = MmapOptions::new().offset(1).map_raw_read_only(&ro).unwrap();
     assert_eq!(rraw.len(), 2 * page - 1);
     // SAFETY: in bounds; nobody truncates the file.
@@ -460,10 +466,23 @@ fn every_advice_through_every_type() {
         assert_eq!(rw.advise(a).is_ok(), theirs.advise(m).is_ok(), "{a:?}");
     }
     // The discriminants are memmap2's, and so is the kernel's answer.
+    use memmap2::Advice as M;
     let pairs = [
-        (Advice::HwPoison, memmap2::Advice::HwPoison),
-        (Advice::PopulateWrite, memmap2::Advice::PopulateWrite),
-        (Advice::Mergeable, memmap2::Advice::Mergeable),
+        (Advice::Normal, M::Normal),
+        (Advice::Random, M::Random),
+        (Advice::Sequential, M::Sequential),
+        (Advice::WillNeed, M::WillNeed),
+        (Advice::DontFork, M::DontFork),
+        (Advice::DoFork, M::DoFork),
+        (Advice::Mergeable, M::Mergeable),
+        (Advice::Unmergeable, M::Unmergeable),
+        (Advice::HugePage, M::HugePage),
+        (Advice::NoHugePage, M::NoHugePage),
+        (Advice::DontDump, M::DontDump),
+        (Advice::DoDump, M::DoDump),
+        (Advice::HwPoison, M::HwPoison),
+        (Advice::PopulateRead, M::PopulateRead),
+        (Advice::PopulateWrite, M::PopulateWrite),
     ];
     for (a, m) in pairs {
         assert_eq!((a as i32, a.is_supported()), (m as i32, m.is_supported()), "{a:?}");
@@ -489,10 +508,37 @@ fn every_advice_through_every_type() {
         assert_eq!(anon[0], 0);
         anon.unchecked_advise(UncheckedAdvice::Free).unwrap();
         ro.unchecked_advise(UncheckedAdvice::DontNeed).unwrap();
+        ro.unchecked_advise_range(UncheckedAdvice::DontNeed, page, page).unwrap();
         raw.unchecked_advise_range(UncheckedAdvice::DontNeed, 0, page).unwrap();
+        raw.unchecked_advise(UncheckedAdvice::DontNeed).unwrap();
     }
     // The file's bytes come back after DONTNEED on a shared map.
     assert_eq!(&ro[..], &pattern(4 * page)[..]);
+}
+
+#[test]
+fn remove_punches_a_hole_in_the_file_like_memmap2() {
+    let page = page_size();
+    let f = TempFile::with(&vec![7u8; 3 * page]);
+    let file = f.rw();
+    // SAFETY: only these maps touch the file, and no reference into the
+    // range is alive across the advice.
+    let (ours, theirs) = unsafe {
+        let m = MmapMut::map_mut(&file).unwrap();
+        let r = m.unchecked_advise_range(UncheckedAdvice::Remove, page, page);
+        let t = memmap2::MmapMut::map_mut(&file).unwrap().unchecked_advise_range(
+            memmap2::UncheckedAdvice::Remove,
+            2 * page,
+            page,
+        );
+        (r, t)
+    };
+    // A file system without hole punching refuses both alike.
+    assert_eq!(ours.is_ok(), theirs.is_ok(), "{ours:?} {theirs:?}");
+    if ours.is_ok() {
+        let c = f.contents();
+        assert_eq!((c[page - 1], c[page], c[2 * page], c[3 * page - 1]), (7, 0, 0, 0));
+    }
 }
 
 /// Intended difference: memmap2 checks `offset` and `len` separately and
@@ -819,4 +865,6 @@ fn map_if_safe_maps_only_files_the_kernel_keeps_unchanged() {
     // The length cannot be determined.
     let e = Mmap::map_if_safe(-1).unwrap_err();
     assert!(e.map_failed(), "{e:?}");
+    let boxed: Box<dyn std::error::Error> = Box::new(e);
+    assert!(boxed.to_string().contains("Bad file descriptor"), "{boxed}");
 }
