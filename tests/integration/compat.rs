@@ -868,3 +868,45 @@ fn map_if_safe_maps_only_files_the_kernel_keeps_unchanged() {
     let boxed: Box<dyn std::error::Error> = Box::new(e);
     assert!(boxed.to_string().contains("Bad file descriptor"), "{boxed}");
 }
+
+#[test]
+fn nothing_is_left_mapped_after_drop_or_failure() {
+    const NAME: &str = "compat::nothing_is_left_mapped_after_drop_or_failure";
+    if !is_child(NAME) {
+        assert!(run_child(NAME).success());
+        return;
+    }
+    let page = page_size();
+    let f = TempFile::with(&pattern(3 * page + 5));
+    let empty = TempFile::with(b"");
+    let before = map_count();
+    for _ in 0..50 {
+        // SAFETY: only this process touches the files; the maps past the end
+        // of the empty file are never touched.
+        unsafe {
+            let ro = Mmap::map(&f.read()).unwrap();
+            let raw = MmapRaw::from(MmapOptions::new().offset(7).map(&f.read()).unwrap());
+            let placeholder = Mmap::map(&empty.read()).unwrap();
+            let native = xmmap::Map::from(Mmap::map(&empty.read()).unwrap());
+            let mut grown = MmapMut::map_anon(0).unwrap();
+            grown.remap(4 * page, may_move()).unwrap();
+            grown.remap(0, may_move()).unwrap();
+            grown.remap(page, may_move()).unwrap();
+            let jit = MmapMut::map_anon(page).unwrap().make_exec().unwrap().make_mut().unwrap();
+            let back = MmapMut::from(xmmap::MapMut::from(MmapMut::map_anon(page).unwrap()));
+            let raw_rw = MmapRaw::from(MmapOptions::new().map_copy(&f.read()).unwrap());
+            let sealed = memfd(b"sealed", libc::F_SEAL_SHRINK | libc::F_SEAL_WRITE);
+            let safe = Mmap::map_if_safe(&sealed).unwrap();
+            drop((ro, raw, placeholder, native, grown, jit, back, raw_rw, safe));
+            // Failed calls leave nothing behind either.
+            let _ = MmapOptions::new().offset(1 << 40).len(1).map(&f.read());
+            let _ = MmapRaw::map_raw(&f.read());
+            let _ = MmapOptions::new().huge(Some(40)).len(1).map_anon();
+            let _ = Mmap::map_if_safe(&f.read());
+            let mut m = MmapOptions::new().offset(5).map(&f.read()).unwrap();
+            let _ = m.remap(usize::MAX, may_move());
+        }
+    }
+    let after = map_count();
+    std::process::exit(if after == before { 0 } else { 1 });
+}
