@@ -910,3 +910,115 @@ fn nothing_is_left_mapped_after_drop_or_failure() {
     let after = map_count();
     std::process::exit(if after == before { 0 } else { 1 });
 }
+
+/// What a constructor gave: its length, where its first byte sits in its
+/// page, and the bytes that lie inside the file (those past its end are not
+/// touched); or the error's kind.
+type Outcome = Result<(usize, usize, Vec<u8>), ErrorKind>;
+
+/// Takes what a live map shows; `readable` bytes of it lie in the file.
+///
+/// # Safety
+///
+/// - `ptr..ptr + len` must be mapped and readable now, and nobody may change
+///   the file.
+unsafe fn seen(len: usize, ptr: *const u8, readable: usize) -> (usize, usize, Vec<u8>) {
+    let n = len.min(readable);
+    // SAFETY: the first `n` bytes are mapped and backed by the file (the
+    // caller's promise).
+    let bytes = unsafe { std::slice::from_raw_parts(ptr, n) }.to_vec();
+    (len, ptr as usize % page_size(), bytes)
+}
+
+/// Every file constructor, on files of awkward sizes, at awkward offsets and
+/// lengths, through read-only and read-write descriptors: the compat module
+/// and memmap2 give the same result, except for the documented difference
+/// of an offset past the end with a length.
+#[test]
+fn every_file_constructor_agrees_with_memmap2_on_awkward_inputs() {
+    let page = page_size();
+    let mut compared = 0;
+    for size in [0, 1, page - 1, page, page + 1, 3 * page + 5] {
+        let f = TempFile::with(&pattern(size));
+        let (ro, rw) = (f.read(), f.rw());
+        let mut offsets = vec![0, 1, page - 1, page, size, size + 1];
+        offsets.sort_unstable();
+        offsets.dedup();
+        for offset in offsets {
+            for len in [None, Some(0), Some(1), Some(page), Some(size + page)] {
+                let mut ours = MmapOptions::new();
+                let mut theirs = memmap2::MmapOptions::new();
+                ours.offset(offset as u64);
+                theirs.offset(offset as u64);
+                if let Some(len) = len {
+                    ours.len(len);
+                    theirs.len(len);
+                }
+                let readable = size.saturating_sub(offset);
+                for (fd, fd_name) in [(&ro, "ro"), (&rw, "rw")] {
+                    // SAFETY: called on live maps only, each of a file nobody
+                    // changes.
+                    let p = |m: &[u8]| unsafe { seen(m.len(), m.as_ptr(), readable) };
+                    // SAFETY: nobody changes the file; bytes past its end are
+                    // never touched.
+                    let pairs: [(&str, io::Result<_>, io::Result<_>); 7] = unsafe {
+                        [
+                            ("map", ours.map(fd).map(|m| p(&m)), theirs.map(fd).map(|m| p(&m))),
+                            (
+                                "map_exec",
+                                ours.map_exec(fd).map(|m| p(&m)),
+                                theirs.map_exec(fd).map(|m| p(&m)),
+                            ),
+                            (
+                                "map_mut",
+                                ours.map_mut(fd).map(|m| p(&m)),
+                                theirs.map_mut(fd).map(|m| p(&m)),
+                            ),
+                            (
+                                "map_copy",
+                                ours.map_copy(fd).map(|m| p(&m)),
+                                theirs.map_copy(fd).map(|m| p(&m)),
+                            ),
+                            (
+                                "map_copy_read_only",
+                                ours.map_copy_read_only(fd).map(|m| p(&m)),
+                                theirs.map_copy_read_only(fd).map(|m| p(&m)),
+                            ),
+                            (
+                                "map_raw",
+                                ours.map_raw(fd).map(|m| seen(m.len(), m.as_ptr(), readable)),
+                                theirs.map_raw(fd).map(|m| seen(m.len(), m.as_ptr(), readable)),
+                            ),
+                            (
+                                "map_raw_read_only",
+                                ours.map_raw_read_only(fd)
+                                    .map(|m| seen(m.len(), m.as_ptr(), readable)),
+                                theirs
+                                    .map_raw_read_only(fd)
+                                    .map(|m| seen(m.len(), m.as_ptr(), readable)),
+                            ),
+                        ]
+                    };
+                    for (name, a, b) in pairs {
+                        let case =
+                            format!("{name} size {size} offset {offset} len {len:?} {fd_name}");
+                        let (a, b): (Outcome, Outcome) =
+                            (a.map_err(|e| e.kind()), b.map_err(|e| e.kind()));
+                        if offset > size && len.is_some() {
+                            // The documented difference: where memmap2 maps
+                            // it, here it is refused.
+                            match b {
+                                Ok(_) => assert_eq!(a, Err(ErrorKind::InvalidInput), "{case}"),
+                                Err(_) => assert!(a.is_err(), "{case}"),
+                            }
+                            continue;
+                        }
+                        assert_eq!(a, b, "{case}");
+                        compared += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(compared > 1000, "{compared}");
+}
