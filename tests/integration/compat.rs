@@ -1022,3 +1022,63 @@ fn every_file_constructor_agrees_with_memmap2_on_awkward_inputs() {
     }
     assert!(compared > 1000, "{compared}");
 }
+
+/// Anonymous maps of awkward lengths with every option, and remaps between
+/// awkward lengths: the compat module and memmap2 agree.
+#[test]
+fn anonymous_maps_and_remaps_agree_with_memmap2() {
+    let page = page_size();
+    let lens = [0, 1, page - 1, page, page + 1, 3 * page];
+    for len in lens {
+        for flags in 0..8 {
+            let mut ours = MmapOptions::new();
+            let mut theirs = memmap2::MmapOptions::new();
+            ours.len(len);
+            theirs.len(len);
+            if flags & 1 != 0 {
+                ours.stack();
+                theirs.stack();
+            }
+            if flags & 2 != 0 {
+                ours.populate();
+                theirs.populate();
+            }
+            if flags & 4 != 0 {
+                ours.no_reserve_swap();
+                theirs.no_reserve_swap();
+            }
+            let (mut a, mut b) = (ours.map_anon().unwrap(), theirs.map_anon().unwrap());
+            assert_eq!((a.len(), a.as_ptr() as usize % page), (b.len(), 0), "len {len}");
+            assert_eq!(&a[..], &b[..]);
+            a.fill(3);
+            b.fill(3);
+            for new_len in lens {
+                // SAFETY: anonymous memory has no file to run past.
+                unsafe {
+                    a.remap(new_len, may_move()).unwrap();
+                    b.remap(new_len, memmap2::RemapOptions::new().may_move(true)).unwrap();
+                }
+                assert_eq!(a.len(), b.len(), "{len} -> {new_len}");
+                assert_eq!(&a[..], &b[..], "{len} -> {new_len}");
+            }
+        }
+    }
+
+    // File maps at an unaligned offset, remapped across page boundaries.
+    let data = pattern(4 * page);
+    let f = TempFile::with(&data);
+    for offset in [0u64, 1, page as u64 - 1, page as u64 + 3] {
+        // SAFETY: nobody changes the file; the maps never run past its end.
+        unsafe {
+            let mut a = MmapOptions::new().offset(offset).len(1).map(&f.read()).unwrap();
+            let mut b = memmap2::MmapOptions::new().offset(offset).len(1).map(&f.read()).unwrap();
+            for new_len in [0, page, 2 * page + 1, 1, 3 * page - 7] {
+                a.remap(new_len, may_move()).unwrap();
+                b.remap(new_len, memmap2::RemapOptions::new().may_move(true)).unwrap();
+                assert_eq!(&a[..], &b[..], "offset {offset} -> {new_len}");
+                let start = offset as usize;
+                assert_eq!(&a[..], &data[start..start + new_len]);
+            }
+        }
+    }
+}
