@@ -7,8 +7,10 @@
 //! works, a length past the end of the file is allowed, a map outlives its
 //! descriptor, and errors are [`std::io::Error`]s of the same
 //! [`ErrorKind`](std::io::ErrorKind). Underneath, each type is a native
-//! [`Map`], [`MapMut`] or [`MapRaw`]: this module makes no system call of
-//! its own.
+//! [`Map`], [`MapMut`] or [`MapRaw`], which make every mapping, range
+//! check, flush, advice and protection change; the few questions this
+//! module asks itself (a file's size, a memfd's seals, whether the kernel
+//! knows an advice) go through xmmap's `sys` layer like every other call.
 //!
 //! Needs the `memmap2-compat` feature (off by default); Unix only.
 //!
