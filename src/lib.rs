@@ -91,6 +91,11 @@
 //!   # Ok::<(), xmmap::Error>(())
 //!   ```
 //!
+//! - `memmap2-compat`: `xmmap::compat::memmap2`, memmap2 0.9's API over
+//!   these maps, so that migrating is one line (`memmap2::` →
+//!   `xmmap::compat::memmap2::`); with `stable_deref_trait` too, its `Mmap`
+//!   and `MmapMut` implement `StableDeref` as memmap2's do.
+//!
 //! Without a feature, [`Reader`] puts `std::io::Read`, `Seek` and
 //! `BufRead` over any map or [`Source`]:
 //!

@@ -7,8 +7,10 @@
 //! works, a length past the end of the file is allowed, a map outlives its
 //! descriptor, and errors are [`std::io::Error`]s of the same
 //! [`ErrorKind`](std::io::ErrorKind). Underneath, each type is a native
-//! [`Map`], [`MapMut`] or
-//! [`MapRaw`]: this module makes no system call of its own.
+//! [`Map`], [`MapMut`] or [`MapRaw`], which make every mapping, range
+//! check, flush, advice and protection change; the few questions this
+//! module asks itself (a file's size, a memfd's seals, whether the kernel
+//! knows an advice) go through xmmap's `sys` layer like every other call.
 //!
 //! Needs the `memmap2-compat` feature (off by default); Unix only.
 //!
@@ -28,15 +30,18 @@
 //! // Adopting a native feature: the same mapping as an `xmmap::Map`, whose
 //! // guarded `read_at` survives the file being truncated.
 //! let native: xmmap::Map = map.into();
-//! assert_eq!(&native[..], b"world");
+//! let mut buf = [0u8; 5];
+//! assert_eq!(native.read_at(0, &mut buf)?, 5); // an error, not SIGBUS, if truncated
+//! assert_eq!(&buf, b"world");
 //! # std::fs::remove_file(&path)?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! `From` converts each type to its native counterpart and back
-//! ([`Mmap`] ↔ [`Map`], [`MmapMut`] ↔ [`MapMut`],
-//! [`MmapRaw`] ↔ [`MapRaw`]), so a program can move one call
-//! site at a time.
+//! ([`Mmap`] ↔ [`Map`], [`MmapMut`] ↔ [`MapMut`], [`MmapRaw`] ↔
+//! [`MapRaw`]), so a program can move one call site at a time. Advice that
+//! memmap2 lacks (`Cold`, `PageOut`, `Collapse`, `WipeOnFork`, ...) is on
+//! the native types.
 //!
 //! # What maps to what
 //!
@@ -59,7 +64,8 @@
 //! # Intended differences
 //!
 //! Where memmap2 is wrong, or where xmmap's discipline adds a check, this
-//! module differs on purpose. Each difference has a test.
+//! module differs on purpose. Each difference that shows on Linux has a
+//! test in `tests/integration/compat.rs`.
 //!
 //! 1. **`advise_range` past the end.** `advise_range` and
 //!    `unchecked_advise_range` whose `offset + len` runs past the end of the
@@ -96,8 +102,10 @@
 //!    pointer arithmetic there.
 //! 8. **Platforms.** Linux is the backend; on other Unix targets the
 //!    constructors fail with `Unsupported`. memmap2's Windows descriptor
-//!    (`RawHandle`) and its optional `stable_deref_trait` impls are not
-//!    offered.
+//!    (`RawHandle`) is not offered.
+//!
+//! memmap2's optional `stable_deref_trait` impls are here under xmmap's
+//! feature of the same name: [`Mmap`] and [`MmapMut`] are `StableDeref`.
 //!
 //! A map made by `From` an *empty* native map has no placeholder mapping
 //! behind it (see below), so `remap` on it fails with `InvalidInput`; maps
@@ -252,8 +260,36 @@ fn placeholder_range(op: &str, offset: usize, len: usize) -> io::Result<()> {
     ))
 }
 
+/// The length of a native map, for code generic over the faces.
+trait Bytes {
+    fn bytes(&self) -> usize;
+}
+
+impl Bytes for Map {
+    fn bytes(&self) -> usize {
+        self.len()
+    }
+}
+
+impl Bytes for MapMut {
+    fn bytes(&self) -> usize {
+        self.len()
+    }
+}
+
+impl Bytes for MapRaw {
+    fn bytes(&self) -> usize {
+        self.len()
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Moving the owner of a mapping between native faces
+
+// The moves below rely on each face being its `Inner` alone: a face that
+// grows a field must stop compiling here rather than leak or lose it.
+const _: () = assert!(std::mem::size_of::<Map>() == std::mem::size_of::<Inner>());
+const _: () = assert!(std::mem::size_of::<MapMut>() == std::mem::size_of::<Inner>());
 
 /// The mapping out of a native read face, for another face to own.
 fn inner_of_map(map: Map) -> Inner {
@@ -603,20 +639,32 @@ impl MmapOptions {
 
     /// Makes a file map with `make`, giving it the native options; returns
     /// whether the map is a placeholder for zero bytes.
-    fn map_file<X>(
+    fn map_file<X: Bytes>(
         &self,
         desc: MmapRawDescriptor,
-        make: impl FnOnce(&MapOptions, &File) -> crate::Result<X>,
+        make: impl Fn(&MapOptions, &File) -> crate::Result<X>,
     ) -> io::Result<(X, bool)> {
         let file = desc.file()?;
+        let native = |len: Option<usize>| {
+            let mut o = MapOptions::new();
+            o.offset(self.offset).populate(self.populate).no_reserve(self.no_reserve_swap);
+            if let Some(len) = len {
+                o.len(len);
+            }
+            o
+        };
+        if self.len.is_none() {
+            // The native constructor measures the file itself, saving an
+            // fstat; an empty map or an error takes memmap2's way below,
+            // which tells the cases apart as memmap2 does.
+            if let Ok(map) = make(&native(None), &file) {
+                if map.bytes() != 0 {
+                    return Ok((map, false));
+                }
+            }
+        }
         let len = self.len_for(&file)?;
-        let mut native = MapOptions::new();
-        native
-            .offset(self.offset)
-            .len(len.max(1))
-            .populate(self.populate)
-            .no_reserve(self.no_reserve_swap);
-        let map = make(&native, &file).map_err(io_error)?;
+        let map = make(&native(Some(len.max(1))), &file).map_err(io_error)?;
         Ok((map, len == 0))
     }
 
@@ -1432,6 +1480,17 @@ impl AsMut<[u8]> for MmapMut {
     }
 }
 
+// SAFETY: `deref` returns an address inside the mapping, which lives outside
+// the `Mmap` value: moving the value does not move it, and every call returns
+// the same address and length until `remap` (a `&mut self` method, which
+// StableDeref allows) changes them.
+#[cfg(feature = "stable_deref_trait")]
+unsafe impl stable_deref_trait::StableDeref for Mmap {}
+
+// SAFETY: as for `Mmap`; `deref_mut` returns the same address as `deref`.
+#[cfg(feature = "stable_deref_trait")]
+unsafe impl stable_deref_trait::StableDeref for MmapMut {}
+
 impl From<Mmap> for MmapRaw {
     /// The same mapping, handing out pointers only.
     fn from(value: Mmap) -> MmapRaw {
@@ -1667,5 +1726,65 @@ fn immutable(file: &File) -> Result<(), MapIfSafeError> {
              file with fs-verity enabled"
                 .to_string(),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{Error, ErrorKind};
+
+    #[test]
+    fn kernel_errors_get_the_kind_memmap2_would_give_and_keep_the_errno() {
+        // EPERM, EAGAIN, ENOMEM, EACCES, EFAULT, ENODEV, EINVAL, EOPNOTSUPP.
+        for code in [1, 11, 12, 13, 14, 19, 22, 95] {
+            let os = io::Error::from_raw_os_error(code);
+            // xmmap's own kinds differ for some (EAGAIN is OutOfMemory there).
+            let e = io_error(Error::with_source(ErrorKind::OutOfMemory, "mlock", os));
+            assert_eq!(e.kind(), io::Error::from_raw_os_error(code).kind(), "errno {code}");
+            let inner = e.get_ref().and_then(|e| e.downcast_ref::<Error>()).expect("payload");
+            assert_eq!(inner.raw_os_error(), Some(code));
+        }
+    }
+
+    #[test]
+    fn refusals_before_the_call_get_the_kind_of_the_call_they_spare() {
+        let e = io_error(Error::new(ErrorKind::NotMappable, "a pipe"));
+        assert_eq!(e.kind(), io::Error::from_raw_os_error(ENODEV).kind());
+        let e = io_error(Error::invalid("range"));
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+        let e = io_error(Error::new(ErrorKind::LimitExceeded { requested: 2, limit: 1 }, "over"));
+        assert_eq!(e.kind(), io::ErrorKind::OutOfMemory);
+        assert_eq!(e.to_string(), "over");
+    }
+
+    #[test]
+    fn slice_lengths_stop_at_isize_max_with_memmap2s_kind() {
+        assert_eq!(slice_len(isize::MAX as u64).unwrap(), isize::MAX as usize);
+        let e = slice_len(isize::MAX as u64 + 1).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidData);
+        assert!(slice_len(u64::MAX).is_err());
+    }
+
+    #[test]
+    fn a_placeholder_holds_only_the_empty_range_at_zero() {
+        assert!(placeholder_range("advise", 0, 0).is_ok());
+        for (offset, len) in [(0, 1), (1, 0), (usize::MAX, usize::MAX)] {
+            let e = placeholder_range("advise", offset, len).unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+        }
+    }
+
+    #[test]
+    fn advice_discriminants_are_linux_madv_numbers() {
+        for (a, n) in [(Advice::Normal, 0), (Advice::DontFork, 10), (Advice::HwPoison, 100)] {
+            assert_eq!(a as i32, n);
+        }
+        assert!(matches!(Advice::HwPoison.native(), NativeAdvice::Poison));
+        assert!(matches!(
+            Advice::Sequential.native(),
+            NativeAdvice::Safe(crate::Advice::Sequential)
+        ));
+        assert_eq!(UncheckedAdvice::Free.native(), crate::UncheckedAdvice::Free);
     }
 }

@@ -10,8 +10,8 @@
 //! |--------------|------------------|--------------|
 //! | [`memmap2`]  | `memmap2-compat` | memmap2 0.9  |
 //!
-//! May call: `map` (public and crate-visible API), `sys` (descriptor
-//! queries only), `error`.
+//! May call: `map` (public and crate-visible API), `sys` (queries only:
+//! `fstat`, memfd seals, fs-verity, the `madvise` advice probe), `error`.
 
 // memmap2's descriptor type is a Unix `RawFd`; its Windows face is not offered.
 #[cfg(unix)]

@@ -112,6 +112,18 @@ fn the_types_are_send_and_sync_like_memmap2s() {
     assert_eq!(len, 10);
 }
 
+#[cfg(feature = "stable_deref_trait")]
+#[test]
+fn mmap_and_mmap_mut_are_stable_deref_like_memmap2s() {
+    fn stable<T: stable_deref_trait::StableDeref>(owner: T) -> T {
+        owner
+    }
+    let map = stable(MmapMut::map_anon(4096).unwrap());
+    let addr = map.as_ptr();
+    let moved = stable(map.make_read_only().unwrap());
+    assert_eq!(moved.as_ptr(), addr);
+}
+
 #[test]
 fn lock_and_unlock_every_type() {
     let f = TempFile::with(&pattern(3 * page_size()));
@@ -384,6 +396,12 @@ fn raw_maps_write_flush_and_convert() {
     let ro = f.read();
     assert_kind(MmapRaw::map_raw(&ro), ErrorKind::PermissionDenied);
     assert_kind(memmap2::MmapRaw::map_raw(&ro), ErrorKind::PermissionDenied);
+    let opts = MmapOptions::new().offset(page as u64).clone();
+    assert_kind(opts.map_raw(&ro), ErrorKind::PermissionDenied);
+    let rw_raw = opts.map_raw(&file).unwrap();
+    assert_eq!(rw_raw.len(), page);
+    // SAFETY: in bounds; nobody truncates the file.
+    assert_eq!(unsafe { *rw_raw.as_ptr() }, 2);
     let rraw = MmapOptions::new().offset(1).map_raw_read_only(&ro).unwrap();
     assert_eq!(rraw.len(), 2 * page - 1);
     // SAFETY: in bounds; nobody truncates the file.
@@ -448,10 +466,23 @@ fn every_advice_through_every_type() {
         assert_eq!(rw.advise(a).is_ok(), theirs.advise(m).is_ok(), "{a:?}");
     }
     // The discriminants are memmap2's, and so is the kernel's answer.
+    use memmap2::Advice as M;
     let pairs = [
-        (Advice::HwPoison, memmap2::Advice::HwPoison),
-        (Advice::PopulateWrite, memmap2::Advice::PopulateWrite),
-        (Advice::Mergeable, memmap2::Advice::Mergeable),
+        (Advice::Normal, M::Normal),
+        (Advice::Random, M::Random),
+        (Advice::Sequential, M::Sequential),
+        (Advice::WillNeed, M::WillNeed),
+        (Advice::DontFork, M::DontFork),
+        (Advice::DoFork, M::DoFork),
+        (Advice::Mergeable, M::Mergeable),
+        (Advice::Unmergeable, M::Unmergeable),
+        (Advice::HugePage, M::HugePage),
+        (Advice::NoHugePage, M::NoHugePage),
+        (Advice::DontDump, M::DontDump),
+        (Advice::DoDump, M::DoDump),
+        (Advice::HwPoison, M::HwPoison),
+        (Advice::PopulateRead, M::PopulateRead),
+        (Advice::PopulateWrite, M::PopulateWrite),
     ];
     for (a, m) in pairs {
         assert_eq!((a as i32, a.is_supported()), (m as i32, m.is_supported()), "{a:?}");
@@ -477,10 +508,37 @@ fn every_advice_through_every_type() {
         assert_eq!(anon[0], 0);
         anon.unchecked_advise(UncheckedAdvice::Free).unwrap();
         ro.unchecked_advise(UncheckedAdvice::DontNeed).unwrap();
+        ro.unchecked_advise_range(UncheckedAdvice::DontNeed, page, page).unwrap();
         raw.unchecked_advise_range(UncheckedAdvice::DontNeed, 0, page).unwrap();
+        raw.unchecked_advise(UncheckedAdvice::DontNeed).unwrap();
     }
     // The file's bytes come back after DONTNEED on a shared map.
     assert_eq!(&ro[..], &pattern(4 * page)[..]);
+}
+
+#[test]
+fn remove_punches_a_hole_in_the_file_like_memmap2() {
+    let page = page_size();
+    let f = TempFile::with(&vec![7u8; 3 * page]);
+    let file = f.rw();
+    // SAFETY: only these maps touch the file, and no reference into the
+    // range is alive across the advice.
+    let (ours, theirs) = unsafe {
+        let m = MmapMut::map_mut(&file).unwrap();
+        let r = m.unchecked_advise_range(UncheckedAdvice::Remove, page, page);
+        let t = memmap2::MmapMut::map_mut(&file).unwrap().unchecked_advise_range(
+            memmap2::UncheckedAdvice::Remove,
+            2 * page,
+            page,
+        );
+        (r, t)
+    };
+    // A file system without hole punching refuses both alike.
+    assert_eq!(ours.is_ok(), theirs.is_ok(), "{ours:?} {theirs:?}");
+    if ours.is_ok() {
+        let c = f.contents();
+        assert_eq!((c[page - 1], c[page], c[2 * page], c[3 * page - 1]), (7, 0, 0, 0));
+    }
 }
 
 /// Intended difference: memmap2 checks `offset` and `len` separately and
@@ -711,6 +769,18 @@ fn options_map_like_memmap2() {
     assert!(format!("{:?}", MmapOptions::default()).contains("MmapOptions"));
 }
 
+/// Intended difference: a huge page size the kernel does not offer is
+/// refused before the system call.
+#[test]
+fn huge_page_sizes_the_kernel_lacks_are_unsupported_unlike_memmap2() {
+    let (bits, len) = (40, 1 << 20); // 1 TiB pages exist nowhere
+    let ours = MmapOptions::new().huge(Some(bits)).len(len).map_anon();
+    let e = assert_kind(ours, ErrorKind::Unsupported);
+    assert!(e.to_string().contains("huge page size"), "{e}");
+    let theirs = memmap2::MmapOptions::new().huge(Some(bits)).len(len).map_anon();
+    assert_kind(theirs, ErrorKind::InvalidInput);
+}
+
 #[test]
 fn debug_output_names_pointer_and_length_like_memmap2() {
     let m = MmapMut::map_anon(3).unwrap();
@@ -795,4 +865,220 @@ fn map_if_safe_maps_only_files_the_kernel_keeps_unchanged() {
     // The length cannot be determined.
     let e = Mmap::map_if_safe(-1).unwrap_err();
     assert!(e.map_failed(), "{e:?}");
+    let boxed: Box<dyn std::error::Error> = Box::new(e);
+    assert!(boxed.to_string().contains("Bad file descriptor"), "{boxed}");
+}
+
+#[test]
+fn nothing_is_left_mapped_after_drop_or_failure() {
+    const NAME: &str = "compat::nothing_is_left_mapped_after_drop_or_failure";
+    if !is_child(NAME) {
+        assert!(run_child(NAME).success());
+        return;
+    }
+    let page = page_size();
+    let f = TempFile::with(&pattern(3 * page + 5));
+    let empty = TempFile::with(b"");
+    let before = map_count();
+    for _ in 0..50 {
+        // SAFETY: only this process touches the files; the maps past the end
+        // of the empty file are never touched.
+        unsafe {
+            let ro = Mmap::map(&f.read()).unwrap();
+            let raw = MmapRaw::from(MmapOptions::new().offset(7).map(&f.read()).unwrap());
+            let placeholder = Mmap::map(&empty.read()).unwrap();
+            let native = xmmap::Map::from(Mmap::map(&empty.read()).unwrap());
+            let mut grown = MmapMut::map_anon(0).unwrap();
+            grown.remap(4 * page, may_move()).unwrap();
+            grown.remap(0, may_move()).unwrap();
+            grown.remap(page, may_move()).unwrap();
+            let jit = MmapMut::map_anon(page).unwrap().make_exec().unwrap().make_mut().unwrap();
+            let back = MmapMut::from(xmmap::MapMut::from(MmapMut::map_anon(page).unwrap()));
+            let raw_rw = MmapRaw::from(MmapOptions::new().map_copy(&f.read()).unwrap());
+            let sealed = memfd(b"sealed", libc::F_SEAL_SHRINK | libc::F_SEAL_WRITE);
+            let safe = Mmap::map_if_safe(&sealed).unwrap();
+            drop((ro, raw, placeholder, native, grown, jit, back, raw_rw, safe));
+            // Failed calls leave nothing behind either.
+            let _ = MmapOptions::new().offset(1 << 40).len(1).map(&f.read());
+            let _ = MmapRaw::map_raw(&f.read());
+            let _ = MmapOptions::new().huge(Some(40)).len(1).map_anon();
+            let _ = Mmap::map_if_safe(&f.read());
+            let mut m = MmapOptions::new().offset(5).map(&f.read()).unwrap();
+            let _ = m.remap(usize::MAX, may_move());
+        }
+    }
+    let after = map_count();
+    std::process::exit(if after == before { 0 } else { 1 });
+}
+
+/// What a constructor gave: its length, where its first byte sits in its
+/// page, and the bytes that lie inside the file (those past its end are not
+/// touched); or the error's kind.
+type Outcome = Result<(usize, usize, Vec<u8>), ErrorKind>;
+
+/// Takes what a live map shows; `readable` bytes of it lie in the file.
+///
+/// # Safety
+///
+/// - `ptr..ptr + len` must be mapped and readable now, and nobody may change
+///   the file.
+unsafe fn seen(len: usize, ptr: *const u8, readable: usize) -> (usize, usize, Vec<u8>) {
+    let n = len.min(readable);
+    // SAFETY: the first `n` bytes are mapped and backed by the file (the
+    // caller's promise).
+    let bytes = unsafe { std::slice::from_raw_parts(ptr, n) }.to_vec();
+    (len, ptr as usize % page_size(), bytes)
+}
+
+/// Every file constructor, on files of awkward sizes, at awkward offsets and
+/// lengths, through read-only and read-write descriptors: the compat module
+/// and memmap2 give the same result, except for the documented difference
+/// of an offset past the end with a length.
+#[test]
+fn every_file_constructor_agrees_with_memmap2_on_awkward_inputs() {
+    let page = page_size();
+    let mut compared = 0;
+    for size in [0, 1, page - 1, page, page + 1, 3 * page + 5] {
+        let f = TempFile::with(&pattern(size));
+        let (ro, rw) = (f.read(), f.rw());
+        let mut offsets = vec![0, 1, page - 1, page, size, size + 1];
+        offsets.sort_unstable();
+        offsets.dedup();
+        for offset in offsets {
+            for len in [None, Some(0), Some(1), Some(page), Some(size + page)] {
+                let mut ours = MmapOptions::new();
+                let mut theirs = memmap2::MmapOptions::new();
+                ours.offset(offset as u64);
+                theirs.offset(offset as u64);
+                if let Some(len) = len {
+                    ours.len(len);
+                    theirs.len(len);
+                }
+                let readable = size.saturating_sub(offset);
+                for (fd, fd_name) in [(&ro, "ro"), (&rw, "rw")] {
+                    // SAFETY: called on live maps only, each of a file nobody
+                    // changes.
+                    let p = |m: &[u8]| unsafe { seen(m.len(), m.as_ptr(), readable) };
+                    // SAFETY: nobody changes the file; bytes past its end are
+                    // never touched.
+                    let pairs: [(&str, io::Result<_>, io::Result<_>); 7] = unsafe {
+                        [
+                            ("map", ours.map(fd).map(|m| p(&m)), theirs.map(fd).map(|m| p(&m))),
+                            (
+                                "map_exec",
+                                ours.map_exec(fd).map(|m| p(&m)),
+                                theirs.map_exec(fd).map(|m| p(&m)),
+                            ),
+                            (
+                                "map_mut",
+                                ours.map_mut(fd).map(|m| p(&m)),
+                                theirs.map_mut(fd).map(|m| p(&m)),
+                            ),
+                            (
+                                "map_copy",
+                                ours.map_copy(fd).map(|m| p(&m)),
+                                theirs.map_copy(fd).map(|m| p(&m)),
+                            ),
+                            (
+                                "map_copy_read_only",
+                                ours.map_copy_read_only(fd).map(|m| p(&m)),
+                                theirs.map_copy_read_only(fd).map(|m| p(&m)),
+                            ),
+                            (
+                                "map_raw",
+                                ours.map_raw(fd).map(|m| seen(m.len(), m.as_ptr(), readable)),
+                                theirs.map_raw(fd).map(|m| seen(m.len(), m.as_ptr(), readable)),
+                            ),
+                            (
+                                "map_raw_read_only",
+                                ours.map_raw_read_only(fd)
+                                    .map(|m| seen(m.len(), m.as_ptr(), readable)),
+                                theirs
+                                    .map_raw_read_only(fd)
+                                    .map(|m| seen(m.len(), m.as_ptr(), readable)),
+                            ),
+                        ]
+                    };
+                    for (name, a, b) in pairs {
+                        let case =
+                            format!("{name} size {size} offset {offset} len {len:?} {fd_name}");
+                        let (a, b): (Outcome, Outcome) =
+                            (a.map_err(|e| e.kind()), b.map_err(|e| e.kind()));
+                        if offset > size && len.is_some() {
+                            // The documented difference: where memmap2 maps
+                            // it, here it is refused.
+                            match b {
+                                Ok(_) => assert_eq!(a, Err(ErrorKind::InvalidInput), "{case}"),
+                                Err(_) => assert!(a.is_err(), "{case}"),
+                            }
+                            continue;
+                        }
+                        assert_eq!(a, b, "{case}");
+                        compared += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(compared > 1000, "{compared}");
+}
+
+/// Anonymous maps of awkward lengths with every option, and remaps between
+/// awkward lengths: the compat module and memmap2 agree.
+#[test]
+fn anonymous_maps_and_remaps_agree_with_memmap2() {
+    let page = page_size();
+    let lens = [0, 1, page - 1, page, page + 1, 3 * page];
+    for len in lens {
+        for flags in 0..8 {
+            let mut ours = MmapOptions::new();
+            let mut theirs = memmap2::MmapOptions::new();
+            ours.len(len);
+            theirs.len(len);
+            if flags & 1 != 0 {
+                ours.stack();
+                theirs.stack();
+            }
+            if flags & 2 != 0 {
+                ours.populate();
+                theirs.populate();
+            }
+            if flags & 4 != 0 {
+                ours.no_reserve_swap();
+                theirs.no_reserve_swap();
+            }
+            let (mut a, mut b) = (ours.map_anon().unwrap(), theirs.map_anon().unwrap());
+            assert_eq!((a.len(), a.as_ptr() as usize % page), (b.len(), 0), "len {len}");
+            assert_eq!(&a[..], &b[..]);
+            a.fill(3);
+            b.fill(3);
+            for new_len in lens {
+                // SAFETY: anonymous memory has no file to run past.
+                unsafe {
+                    a.remap(new_len, may_move()).unwrap();
+                    b.remap(new_len, memmap2::RemapOptions::new().may_move(true)).unwrap();
+                }
+                assert_eq!(a.len(), b.len(), "{len} -> {new_len}");
+                assert_eq!(&a[..], &b[..], "{len} -> {new_len}");
+            }
+        }
+    }
+
+    // File maps at an unaligned offset, remapped across page boundaries.
+    let data = pattern(4 * page);
+    let f = TempFile::with(&data);
+    for offset in [0u64, 1, page as u64 - 1, page as u64 + 3] {
+        // SAFETY: nobody changes the file; the maps never run past its end.
+        unsafe {
+            let mut a = MmapOptions::new().offset(offset).len(1).map(&f.read()).unwrap();
+            let mut b = memmap2::MmapOptions::new().offset(offset).len(1).map(&f.read()).unwrap();
+            for new_len in [0, page, 2 * page + 1, 1, 3 * page - 7] {
+                a.remap(new_len, may_move()).unwrap();
+                b.remap(new_len, memmap2::RemapOptions::new().may_move(true)).unwrap();
+                assert_eq!(&a[..], &b[..], "offset {offset} -> {new_len}");
+                let start = offset as usize;
+                assert_eq!(&a[..], &data[start..start + new_len]);
+            }
+        }
+    }
 }
