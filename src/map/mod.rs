@@ -214,6 +214,18 @@ impl Inner {
         // SAFETY: we own base..base+map_len; the caller holds no references.
         let p = unsafe { sys::mremap(self.base.as_ptr(), self.map_len, total, may_move) }.map_err(
             |e| {
+                if e.raw_os_error() == Some(libc_errno::EFAULT) {
+                    return Error::with_source(
+                        ErrorKind::InvalidInput,
+                        format!(
+                            "mremap from {} to {new_len} bytes: the map is no longer one kernel \
+                             mapping (advice, a lock or a protection change on part of it split \
+                             it); mremap can resize only a whole mapping",
+                            self.len
+                        ),
+                        e,
+                    );
+                }
                 os_error(
                     e,
                     &format!(

@@ -2,5 +2,13 @@
 //! system calls. Each topic is a module; `common` holds the shared helpers.
 
 mod common;
+mod compat;
 mod core;
+mod fuzz_corpus;
+mod guard;
+mod regressions;
+mod residency;
+mod scan;
+mod source;
+mod torture;
 mod window;

@@ -10,8 +10,15 @@ use rustix::mm::{self, MapFlags, MprotectFlags, MremapFlags, MsyncFlags, ProtFla
 
 use super::{FileInfo, FileKind, FsKind, Resource, Rlimit};
 
+mod guard;
 mod proc;
+pub(crate) use guard::*;
+mod cache;
+pub(crate) use cache::*;
 pub(crate) use proc::*;
+mod seals;
+#[cfg_attr(not(feature = "memmap2-compat"), allow(unused_imports))] // used by compat only
+pub(crate) use seals::*;
 
 /// `sysconf(_SC_PAGESIZE)`, read from the auxiliary vector.
 ///
@@ -281,10 +288,13 @@ pub(crate) fn getrlimit(resource: Resource) -> Rlimit {
 }
 
 /// Whether the process has an effective capability that lifts
-/// `RLIMIT_MEMLOCK` (`CAP_IPC_LOCK`), read from `/proc/self/status`.
+/// `RLIMIT_MEMLOCK` (`CAP_IPC_LOCK`). Capabilities are per thread, so this
+/// reads `/proc/thread-self/status`.
 pub(crate) fn has_cap_ipc_lock() -> bool {
     const CAP_IPC_LOCK: u32 = 14;
-    proc_status_field("CapEff:")
+    std::fs::read_to_string("/proc/thread-self/status")
+        .ok()
+        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("CapEff:")).map(str::to_string))
         .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
         .is_some_and(|caps| caps & (1 << CAP_IPC_LOCK) != 0)
 }

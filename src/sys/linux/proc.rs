@@ -58,12 +58,6 @@ pub(crate) fn default_huge_page_size() -> Option<u64> {
     Some(kb * 1024)
 }
 
-/// One field of `/proc/self/status`, without its name.
-pub(crate) fn proc_status_field(name: &str) -> Option<String> {
-    let s = std::fs::read_to_string("/proc/self/status").ok()?;
-    s.lines().find_map(|l| l.strip_prefix(name)).map(|v| v.trim().to_string())
-}
-
 fn read_u64(path: impl AsRef<std::path::Path>) -> Option<u64> {
     std::fs::read_to_string(path).ok()?.trim().parse().ok()
 }

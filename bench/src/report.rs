@@ -1,0 +1,314 @@
+//! Results as plain data: a [`Section`] holds its [`Measurement`]s and the
+//! [`Ratio`]s drawn from them, prints as a table (`Display`), and has only
+//! public fields of plain types, so a caller can serialise it as it likes.
+
+use std::fmt;
+
+use crate::timing::median;
+
+/// One method on one input: the median time per call and its spread.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measurement {
+    /// The method's name.
+    pub method: String,
+    /// The input's size in bytes.
+    pub size: u64,
+    /// Median nanoseconds per call over the samples.
+    pub median_ns: f64,
+    /// Fastest sample, nanoseconds per call.
+    pub min_ns: f64,
+    /// Slowest sample, nanoseconds per call.
+    pub max_ns: f64,
+    /// Samples taken (rounds).
+    pub samples: usize,
+    /// Calls per sample.
+    pub calls_per_sample: u32,
+}
+
+impl Measurement {
+    /// Summarises `samples` (nanoseconds per call) of `method` on `size` bytes.
+    pub fn from_samples(method: &str, size: u64, samples: Vec<f64>, calls: u32) -> Measurement {
+        let min = samples.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = samples.iter().copied().fold(0.0, f64::max);
+        Measurement {
+            method: method.to_string(),
+            size,
+            median_ns: median(&samples),
+            min_ns: min,
+            max_ns: max,
+            samples: samples.len(),
+            calls_per_sample: calls,
+        }
+    }
+
+    /// Throughput of the median call, in GB/s (10^9 bytes per second).
+    pub fn gb_per_s(&self) -> f64 {
+        self.size as f64 / self.median_ns
+    }
+
+    /// Spread of the samples, `(max - min) / median`, as a fraction.
+    pub fn spread(&self) -> f64 {
+        (self.max_ns - self.min_ns) / self.median_ns
+    }
+}
+
+/// A goal for a ratio.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Target {
+    /// The ratio should be at least this.
+    AtLeast(f64),
+    /// The ratio should be at most this.
+    AtMost(f64),
+}
+
+impl Target {
+    /// Whether `value` meets the target.
+    pub fn met(&self, value: f64) -> bool {
+        match *self {
+            Target::AtLeast(t) => value >= t,
+            Target::AtMost(t) => value <= t,
+        }
+    }
+}
+
+/// A named ratio drawn from a section's measurements, with its target.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ratio {
+    /// What is compared, e.g. `fast path / ceiling (throughput)`.
+    pub name: String,
+    /// The ratio.
+    pub value: f64,
+    /// The goal, if there is one.
+    pub target: Option<Target>,
+}
+
+/// One benchmark section: what was measured, and what it means.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Section {
+    /// The title, e.g. `Sequential scan of a 1 GiB hot file, /dev/shm (tmpfs)`.
+    pub title: String,
+    /// Lines printed under the title: what each method does, conditions.
+    pub notes: Vec<String>,
+    /// The method the table's `vs` column divides by, if any.
+    pub baseline: Option<String>,
+    /// Every (method, input) measured.
+    pub measurements: Vec<Measurement>,
+    /// The ratios that matter, with targets.
+    pub ratios: Vec<Ratio>,
+}
+
+impl Section {
+    /// An empty section titled `title`.
+    pub fn new(title: &str) -> Section {
+        Section { title: title.to_string(), ..Section::default() }
+    }
+
+    /// The measurement of `method` on inputs of `size` bytes.
+    pub fn get(&self, method: &str, size: u64) -> Option<&Measurement> {
+        self.measurements.iter().find(|m| m.method == method && m.size == size)
+    }
+
+    /// `median time of a / median time of b` on `size` bytes: above 1 when
+    /// `a` is slower.
+    pub fn time_ratio(&self, a: &str, b: &str, size: u64) -> Option<f64> {
+        Some(self.get(a, size)?.median_ns / self.get(b, size)?.median_ns)
+    }
+
+    /// Adds the ratio `name` = `value` with `target`; a missing value (a
+    /// method that was not measured) is left out.
+    pub fn add_ratio(&mut self, name: &str, value: Option<f64>, target: Option<Target>) {
+        if let Some(value) = value {
+            self.ratios.push(Ratio { name: name.to_string(), value, target });
+        }
+    }
+
+    /// The sizes measured, ascending.
+    pub fn sizes(&self) -> Vec<u64> {
+        let mut s: Vec<u64> = self.measurements.iter().map(|m| m.size).collect();
+        s.sort_unstable();
+        s.dedup();
+        s
+    }
+
+    /// The methods measured, in the order first measured.
+    pub fn methods(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for m in &self.measurements {
+            if !out.contains(&m.method) {
+                out.push(m.method.clone());
+            }
+        }
+        out
+    }
+
+    /// The smallest size from which `b` is faster than `a` at every larger
+    /// size measured (the crossover), `None` if `b` is not faster at the
+    /// largest size.
+    pub fn crossover(&self, a: &str, b: &str) -> Option<u64> {
+        let mut from = None;
+        for size in self.sizes().into_iter().rev() {
+            match self.time_ratio(b, a, size) {
+                Some(r) if r < 1.0 => from = Some(size),
+                _ => break,
+            }
+        }
+        from
+    }
+}
+
+/// `n` bytes as `1 KiB`, `64 MiB`, `1 GiB` (or bytes).
+pub fn size_label(n: u64) -> String {
+    for (unit, name) in [(1u64 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")] {
+        if n >= unit && n % unit == 0 {
+            return format!("{} {name}", n / unit);
+        }
+    }
+    format!("{n} B")
+}
+
+/// Nanoseconds as `850 ns`, `12.3 µs`, `81.2 ms`.
+pub fn time_label(ns: f64) -> String {
+    if ns < 1e3 {
+        format!("{ns:.0} ns")
+    } else if ns < 1e6 {
+        format!("{:.1} µs", ns / 1e3)
+    } else if ns < 1e9 {
+        format!("{:.1} ms", ns / 1e6)
+    } else {
+        format!("{:.2} s", ns / 1e9)
+    }
+}
+
+impl fmt::Display for Section {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "## {}", self.title)?;
+        for n in &self.notes {
+            writeln!(f, "  {n}")?;
+        }
+        let sizes = self.sizes();
+        let methods = self.methods();
+        let width = methods.iter().map(String::len).max().unwrap_or(6).max(6);
+        if sizes.len() == 1 {
+            let size = sizes[0];
+            let vs = self.baseline.as_deref().unwrap_or("");
+            writeln!(
+                f,
+                "  {:width$}  {:>10}  {:>8}  {:>8}  {:>7}",
+                "method",
+                "median",
+                "GB/s",
+                if vs.is_empty() { "" } else { "vs base" },
+                "spread"
+            )?;
+            for m in methods.iter().filter_map(|name| self.get(name, size)) {
+                let rel = self
+                    .baseline
+                    .as_deref()
+                    .and_then(|b| self.time_ratio(b, &m.method, size))
+                    .map_or_else(String::new, |r| format!("{r:.3}"));
+                writeln!(
+                    f,
+                    "  {:width$}  {:>10}  {:>8.2}  {:>8}  {:>6.0}%",
+                    m.method,
+                    time_label(m.median_ns),
+                    m.gb_per_s(),
+                    rel,
+                    m.spread() * 100.0
+                )?;
+            }
+            if !vs.is_empty() {
+                writeln!(f, "  (vs base = median time of {vs} / median time of the method)")?;
+            }
+        } else {
+            write!(f, "  {:>8}", "size")?;
+            for m in &methods {
+                write!(f, "  {:>w$}", m, w = m.len().max(9))?;
+            }
+            if let Some(b) = &self.baseline {
+                for m in methods.iter().filter(|m| *m != b) {
+                    write!(f, "  {:>w$}", format!("{m}/{b}"), w = (m.len() + b.len() + 1))?;
+                }
+            }
+            writeln!(f)?;
+            for &size in &sizes {
+                write!(f, "  {:>8}", size_label(size))?;
+                for m in &methods {
+                    let t =
+                        self.get(m, size).map_or_else(|| "-".into(), |x| time_label(x.median_ns));
+                    write!(f, "  {:>w$}", t, w = m.len().max(9))?;
+                }
+                if let Some(b) = &self.baseline {
+                    for m in methods.iter().filter(|m| *m != b) {
+                        let r = self
+                            .time_ratio(m, b, size)
+                            .map_or_else(|| "-".into(), |r| format!("{r:.2}"));
+                        write!(f, "  {:>w$}", r, w = (m.len() + b.len() + 1))?;
+                    }
+                }
+                writeln!(f)?;
+            }
+            if let Some(b) = &self.baseline {
+                writeln!(
+                    f,
+                    "  (m/{b} = median time of m / median time of {b}: below 1 is faster)"
+                )?;
+            }
+        }
+        for r in &self.ratios {
+            let verdict = match r.target {
+                Some(t @ Target::AtLeast(v)) => {
+                    format!(
+                        "  target >= {v:.2}: {}",
+                        if t.met(r.value) { "met" } else { "NOT met" }
+                    )
+                }
+                Some(t @ Target::AtMost(v)) => {
+                    format!(
+                        "  target <= {v:.2}: {}",
+                        if t.met(r.value) { "met" } else { "NOT met" }
+                    )
+                }
+                None => String::new(),
+            };
+            writeln!(f, "  * {}: {:.3}{verdict}", r.name, r.value)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(method: &str, size: u64, ns: f64) -> Measurement {
+        Measurement::from_samples(method, size, vec![ns], 1)
+    }
+
+    #[test]
+    fn crossover_is_where_b_stays_faster() {
+        let mut s = Section::new("t");
+        for (size, a, b) in
+            [(1, 1.0, 4.0), (2, 2.0, 1.5), (3, 3.0, 3.5), (4, 4.0, 2.0), (5, 5.0, 1.0)]
+        {
+            s.measurements.push(m("read", size, a));
+            s.measurements.push(m("mmap", size, b));
+        }
+        assert_eq!(s.crossover("read", "mmap"), Some(4));
+        assert_eq!(s.crossover("mmap", "read"), None);
+        assert_eq!(s.time_ratio("mmap", "read", 5), Some(0.2));
+    }
+
+    #[test]
+    fn targets_and_labels() {
+        assert!(Target::AtLeast(0.9).met(0.95) && !Target::AtMost(1.1).met(1.2));
+        assert_eq!(size_label(64 << 20), "64 MiB");
+        assert_eq!(size_label(1000), "1000 B");
+        assert_eq!(time_label(81_200_000.0), "81.2 ms");
+        let mut s = Section::new("t");
+        s.measurements.push(m("a", 1 << 30, 1e8));
+        s.baseline = Some("a".into());
+        s.add_ratio("a/a", s.time_ratio("a", "a", 1 << 30), Some(Target::AtMost(1.1)));
+        let text = s.to_string();
+        assert!(text.contains("10.74") && text.contains("met"), "{text}");
+    }
+}
