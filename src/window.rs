@@ -47,8 +47,9 @@
 //! served from a cursor's own window are counted in the cursor and added
 //! to an atomic counter when it moves or drops.
 //!
-//! May call: `map` (through the public [`MapOptions`]), `limit`, `page`,
-//! `sys` (`fstat`, `getrlimit`, the descriptor's path).
+//! May call: `map` (through the public [`MapOptions`]), `guard` (the
+//! guarded `MapRaw::read_at`), `limit`, `page`, `sys` (`fstat`,
+//! `getrlimit`, the descriptor's path).
 //!
 //! # Safety
 //!
@@ -59,7 +60,7 @@
 //! count is one, seen under the lock, is unused and stays unused: only such
 //! windows are evicted, and the `Arc` would keep a pinned mapping alive in
 //! any case. Every copy out of a window goes through one function,
-//! `copy_out`, which checks the range against the window. A cursor keeps a
+//! `copy_out`, which uses the guarded `MapRaw::read_at`. A cursor keeps a
 //! copy of its pinned window's address and length next to the reference
 //! that keeps the window mapped. A `&[u8]` into a window is handed out only
 //! by a cursor made with the `unsafe`
@@ -311,25 +312,27 @@ fn least_recently_used<K>(items: impl IntoIterator<Item = (K, u64, bool)>) -> Op
         .map(|i| i.0)
 }
 
-/// The one place bytes are copied out of a window for the safe paths:
-/// `buf.len()` bytes (or fewer, up to the window's end) from `off`.
-///
-/// This is a checked pointer copy. It cannot survive the file being
-/// truncated under the window (touching a page the file no longer backs
-/// raises `SIGBUS`); once the core's guarded `MapRaw::read_at` is in the
-/// tree this function calls it instead, and the copy returns
-/// [`ErrorKind::Truncated`] rather than killing the process.
-fn copy_out(raw: &MapRaw, off: usize, buf: &mut [u8]) -> Result<usize> {
-    let avail = raw.len().checked_sub(off).ok_or_else(|| {
-        Error::invalid(format!("copy at {off} is outside a window of {} bytes", raw.len()))
-    })?;
-    let n = avail.min(buf.len());
-    // SAFETY: `off + n <= raw.len()`, so the source lies in the mapping,
-    // which is readable and stays mapped while the caller pins it; `buf` is
-    // a distinct allocation. A raw map hands out no references, so nothing
-    // aliases the source as `&mut`.
-    unsafe { std::ptr::copy_nonoverlapping(raw.as_ptr().add(off), buf.as_mut_ptr(), n) };
-    Ok(n)
+/// The one place bytes are copied out of a window for the safe paths: up
+/// to `buf.len()` bytes of the file from `pos`, which `win` holds, through
+/// the core's guarded `MapRaw::read_at`. A file truncated under the window
+/// gives [`ErrorKind::Truncated`] with the file offset of the first byte
+/// that is gone, instead of `SIGBUS`.
+fn copy_out(win: &Window, pos: u64, buf: &mut [u8]) -> Result<usize> {
+    let len = buf.len();
+    win.raw.read_at(pos - win.start, buf).map_err(|e| match *e.kind() {
+        ErrorKind::Truncated { offset } => {
+            let at = win.start + offset;
+            Error::new(
+                ErrorKind::Truncated { offset: at },
+                format!(
+                    "window cache: read of {len} bytes at offset {pos} of {}: the file was \
+                     truncated under its window, file offset {at} is gone",
+                    win.name
+                ),
+            )
+        }
+        _ => e,
+    })
 }
 
 /// A file in a [`WindowCache`]: a small copyable handle that
@@ -456,6 +459,8 @@ struct Resolved {
 struct Window {
     raw: MapRaw,
     start: u64,
+    /// The file's name, for messages.
+    name: Arc<str>,
 }
 
 /// A window in the cache, with its LRU stamp.
@@ -474,7 +479,7 @@ impl Slot {
 /// One file of the cache.
 struct FileEntry {
     /// For messages.
-    name: String,
+    name: Arc<str>,
     /// Where to reopen it; `None` for a descriptor given to [`WindowCache::add`].
     path: Option<PathBuf>,
     fd: Option<File>,
@@ -635,6 +640,7 @@ impl State {
             return Ok(win);
         }
         let file_len = entry.len;
+        let entry_name = Arc::clone(&entry.name);
         let (start, len) = window_for(offset, cfg.window, file_len);
         while self.mapped.saturating_add(len as u64) > cfg.mapped_limit && self.evict_one(victims) {
         }
@@ -662,7 +668,7 @@ impl State {
         self.peak_mapped = self.peak_mapped.max(self.mapped);
         self.open_windows += 1;
         self.peak_open_windows = self.peak_open_windows.max(self.open_windows);
-        let win = Arc::new(Window { raw, start });
+        let win = Arc::new(Window { raw, start, name: Arc::clone(&entry_name) });
         let entry = &mut self.files[f];
         let old = entry.windows.insert(start, Slot { win: Arc::clone(&win), last_used: now });
         // A window at the same start has the same length and would have hit.
@@ -854,7 +860,7 @@ impl WindowCache {
         }
         let now = st.next_tick();
         st.files.push(FileEntry {
-            name,
+            name: name.into(),
             path,
             fd: Some(file),
             dev: info.dev,
@@ -885,16 +891,17 @@ impl WindowCache {
 
     /// Copies bytes of `file` from `offset` into `buf` through the windows
     /// and returns how many: `buf.len()`, or fewer if the file ends first (0
-    /// at its end). The copy runs without the cache's lock. It is a plain
-    /// copy out of the mapping, guarded against truncation where the core's
-    /// guarded copy is available; without it a file truncated underneath
-    /// raises `SIGBUS`.
+    /// at its end). The copy runs without the cache's lock and is guarded
+    /// (see [`guard`](crate::guard)): a file truncated under a window is an
+    /// error, not `SIGBUS`, so this is safe whatever others do to the file.
     ///
     /// # Errors
     ///
     /// [`ErrorKind::InvalidInput`] for an offset beyond the end of the file
-    /// or a handle of another cache; [`ErrorKind::FileChanged`] if the file
-    /// had to be reopened or remapped and was replaced or shrank; the
+    /// or a handle of another cache; [`ErrorKind::Truncated`] with the file
+    /// offset of the first byte that is gone, when the file was truncated
+    /// under a window; [`ErrorKind::FileChanged`] if the file had to be
+    /// reopened or remapped and was replaced or shrank; the
     /// mapping's errors (for example [`ErrorKind::LimitExceeded`], or
     /// [`ErrorKind::OutOfMemory`] after the retry).
     pub fn read_at(&self, file: WindowFile, offset: u64, buf: &mut [u8]) -> Result<usize> {
@@ -908,7 +915,7 @@ impl WindowCache {
         while done < want {
             let pos = offset + done as u64;
             let win = self.pin(file, pos)?;
-            done += copy_out(&win.raw, (pos - win.start) as usize, &mut buf[done..want])?;
+            done += copy_out(&win, pos, &mut buf[done..want])?;
         }
         Ok(done)
     }
@@ -1088,7 +1095,7 @@ impl WindowCursor<'_> {
                 self.switch(pos)?;
             }
             let Some(win) = &self.win else { unreachable!("a successful switch pins a window") };
-            done += copy_out(&win.raw, (pos - win.start) as usize, &mut buf[done..want])?;
+            done += copy_out(win, pos, &mut buf[done..want])?;
         }
         Ok(done)
     }

@@ -316,6 +316,26 @@ fn a_file_mapped_by_one_window_gives_back_its_descriptor() {
 }
 
 #[test]
+fn a_file_truncated_under_a_window_is_an_error_not_sigbus() {
+    let data = pattern(4 * page() as usize);
+    let f = TempFile::with(&data);
+    let cache = WindowConfig::new().window_size(8 * page()).build().unwrap();
+    let h = cache.open(&f.path).unwrap();
+    let mut buf = vec![0u8; 4 * page() as usize];
+    assert_eq!(cache.read_at(h, 0, &mut buf[..1]).unwrap(), 1);
+    f.rw().set_len(page()).unwrap();
+    // The window is still mapped: the read hits it and the guard catches
+    // the fault on the first page the file no longer backs.
+    let e = cache.read_at(h, 2 * page(), &mut buf[..10]).unwrap_err();
+    assert_eq!(e.kind(), &ErrorKind::Truncated { offset: 2 * page() }, "{e}");
+    assert!(e.to_string().contains("truncated"), "{e}");
+    let e = cache.read_at(h, 0, &mut buf).unwrap_err();
+    assert_eq!(e.kind(), &ErrorKind::Truncated { offset: page() }, "{e}");
+    assert_eq!(cache.read_at(h, 0, &mut buf[..page() as usize]).unwrap(), page() as usize);
+    assert_eq!(buf[..page() as usize], data[..page() as usize]);
+}
+
+#[test]
 fn a_file_added_by_descriptor_stays_open() {
     let f = TempFile::with(&pattern(4 * page() as usize));
     let cache = WindowConfig::new().window_size(2 * page()).max_open_files(1).build().unwrap();
