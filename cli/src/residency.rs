@@ -252,10 +252,11 @@ pub(crate) fn run(args: &Args, globals: &Globals) -> Result<ExitCode> {
         };
         writeln!(
             out,
-            "{:>16}: {resident}/{total}  {}/{}  {pct:.3}%",
+            "{:>16}: {resident}/{total}  {}/{}  {}%",
             label,
             short(resident * page),
-            short(total * page)
+            short(total * page),
+            three_digits(pct)
         )?;
         writeln!(out, "{:>16}: {elapsed:.6} seconds", "Elapsed")?;
     }
@@ -336,6 +337,20 @@ fn bar(r: &Residency) -> String {
     format!("{s} {}/{}", r.resident_pages(), total)
 }
 
+/// A percentage with three significant digits, as C's `%.3g` (vmtouch).
+fn three_digits(v: f64) -> String {
+    if v == 0.0 {
+        return "0".to_string();
+    }
+    let decimals = (2 - v.abs().log10().floor() as i32).clamp(0, 6) as usize;
+    let s = format!("{v:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
 /// Sizes as vmtouch prints them: 10M, 4K, 1G.
 fn short(n: u64) -> String {
     for (shift, unit) in [(40, "T"), (30, "G"), (20, "M"), (10, "K")] {
@@ -363,6 +378,15 @@ mod tests {
         assert_eq!(parse_range("4096"), Ok((4096, None)));
         assert!(parse_range("2m-1m").is_err());
         assert!(parse_range("x-").is_err());
+    }
+
+    #[test]
+    fn percentages_like_printf_3g() {
+        assert_eq!(three_digits(100.0), "100");
+        assert_eq!(three_digits(37.5), "37.5");
+        assert_eq!(three_digits(33.333_333), "33.3");
+        assert_eq!(three_digits(0.0), "0");
+        assert_eq!(three_digits(1.234_56), "1.23");
     }
 
     #[test]
