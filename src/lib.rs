@@ -12,6 +12,25 @@
 //!   `RLIMIT_DATA` and `RLIMIT_AS`;
 //! - an empty map for a zero length, without calling the kernel.
 //!
+//! On top of the maps:
+//!
+//! - [`guard`]: `read_at`/`write_at` on every map that return
+//!   [`ErrorKind::Truncated`] instead of killing the process with `SIGBUS`
+//!   when the file shrinks underneath (a fault-redirecting copy; see the
+//!   module for the process-wide handler it installs);
+//! - [`source`]: [`Source`], mmap-or-read with a measured threshold, and
+//!   [`map_sealed`] for memfds the kernel itself keeps immutable;
+//! - [`residency`]: what of a map or file is in the page cache (`mincore`,
+//!   `cachestat`), populate, evict, lock;
+//! - [`window`]: [`WindowCache`], git's pack windows over many large files,
+//!   with a budget on mapped bytes and LRU eviction;
+//! - [`scan()`]: the sequential fast path, reading a file front to back at
+//!   memory speed with a prefaulting helper on a second core;
+//! - [`Reader`]: `std::io::Read`, `Seek` and `BufRead` over any map or
+//!   [`Source`];
+//! - `compat::memmap2` (feature `memmap2-compat`): memmap2 0.9's API over
+//!   these maps, for a one-line migration.
+//!
 //! # A first map
 //!
 //! ```
