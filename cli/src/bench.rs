@@ -145,14 +145,11 @@ fn progress(len: u64, msg: &str) -> ProgressBar {
     bar
 }
 
-/// The best throughput of the ceiling over the sizes of at least 1 MiB (the
-/// smallest sizes measure call overhead, not memory).
+/// The ceiling's throughput at the largest size measured: small sizes fit
+/// in the CPU caches or measure call overhead, the largest measures memory.
 fn ceiling(s: &Section) -> Option<f64> {
-    s.measurements
-        .iter()
-        .filter(|m| m.method == CEILING && m.size >= 1 << 20)
-        .map(|m| m.gb_per_s())
-        .fold(None, |a, b| Some(a.map_or(b, |a: f64| a.max(b))))
+    let largest = *s.sizes().last()?;
+    s.get(CEILING, largest).map(|m| m.gb_per_s())
 }
 
 fn table(s: &Section, machine: &Machine, place: &str) -> String {
