@@ -121,9 +121,10 @@ pub(crate) fn run(args: &Args, globals: &Globals) -> Result<ExitCode> {
         None => writeln!(out, "crossover: read() wins at the largest size measured")?,
     }
     if let Some(c) = ceiling(&section) {
+        let at = size_label(section.sizes().last().copied().unwrap_or(0));
         writeln!(
             out,
-            "in-memory ceiling: {c:.2} GB/s (the scan kernel over a resident heap buffer)"
+            "in-memory ceiling: {c:.2} GB/s at {at} (the scan kernel over a resident heap buffer)"
         )?;
     }
     if let Some(path) = &args.svg {
