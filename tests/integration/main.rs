@@ -1,7 +1,9 @@
 //! The integration tests: one binary for every behaviour that needs real
 //! system calls. Each topic is a module; `common` holds the shared helpers.
 
+mod child;
 mod common;
 mod core;
+mod durability;
 mod fuzz_corpus;
 mod regressions;
