@@ -107,7 +107,8 @@ impl Inner {
         })?;
         let start = self.delta + offset;
         let aligned = align_down(start as u64, self.granule as u64) as usize;
-        let span = self.delta + end - aligned;
+        // An empty range covers no page, wherever it starts.
+        let span = if len == 0 { 0 } else { self.delta + end - aligned };
         // SAFETY: aligned <= start <= map_len.
         Ok((unsafe { self.base.as_ptr().add(aligned) }, span))
     }
