@@ -5,5 +5,6 @@ mod child;
 mod common;
 mod core;
 mod durability;
+mod exhaustion;
 mod fuzz_corpus;
 mod regressions;
