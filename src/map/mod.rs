@@ -382,5 +382,17 @@ pub(crate) fn lock_error(err: io::Error, requested: u64) -> Error {
             err,
         );
     }
+    if code == libc_errno::ENOMEM {
+        // mlock's ENOMEM is not mmap's: git's "mmap failed" hint would mislead.
+        return Error::with_source(
+            ErrorKind::OutOfMemory,
+            format!(
+                "mlock of {requested} bytes: part of the range could not be locked (pages past \
+                 the end of a file truncated under the map, or memory exhausted)"
+            ),
+            err,
+        )
+        .detail(limit::enomem_hint());
+    }
     os_error(err, &format!("mlock of {requested} bytes"), None)
 }

@@ -79,3 +79,21 @@ fn zero_length_advice_at_an_unaligned_offset_discards_nothing() {
     m.lock_range(page + 1, 0).unwrap();
     m.flush_range(page - 1, 0).unwrap();
 }
+
+/// lock() over pages a truncation took away failed with git's "mmap failed,
+/// check sys.vm.max_map_count" message, which names the wrong call and cause.
+#[test]
+fn lock_over_truncated_pages_does_not_blame_mmap() {
+    let page = page_size();
+    let f = TempFile::with(&pattern(4 * page));
+    // SAFETY: the file is truncated under the map on purpose; only the first
+    // page, which the file still backs, is ever touched.
+    let m = unsafe { MapOptions::new().map(&f.read()).unwrap() };
+    f.rw().set_len(page as u64).unwrap();
+    let e = m.lock().unwrap_err();
+    let s = e.to_string();
+    assert_eq!(e.kind(), &ErrorKind::OutOfMemory, "{s}");
+    assert!(s.starts_with("mlock of"), "{s}");
+    assert!(s.contains("truncated"), "{s}");
+    assert_eq!(m[0], pattern(1)[0]);
+}
