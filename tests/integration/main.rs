@@ -1,6 +1,7 @@
 //! The integration tests: one binary for every behaviour that needs real
 //! system calls. Each topic is a module; `common` holds the shared helpers.
 
+mod bad_input;
 mod child;
 mod common;
 mod core;
