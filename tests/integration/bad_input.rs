@@ -901,11 +901,12 @@ fn bad_inputs_that_fault_die_by_their_signal() {
         let Want::Signal(sig) = row.want else { continue };
         let out = child::output(SIGNALS, &[("XMMAP_BAD_INPUT_ROW", &i.to_string())]);
         if std::env::var_os("XMMAP_PRINT_TABLE").is_some() {
-            println!(
-                "| {} | dies by signal {:?} | `{SIGNALS}` |",
-                row.input,
-                signal_of(out.status)
-            );
+            let name = match signal_of(out.status) {
+                Some(libc::SIGBUS) => "SIGBUS".to_string(),
+                Some(libc::SIGSEGV) => "SIGSEGV".to_string(),
+                other => format!("{other:?}"),
+            };
+            println!("| {} | dies by {name} (in a child) | `{SIGNALS}` |", row.input);
         }
         assert_eq!(signal_of(out.status), Some(sig), "{}: {}", row.input, child::stderr(&out));
     }
