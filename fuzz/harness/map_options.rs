@@ -866,8 +866,12 @@ impl<'a> Harness<'a> {
                     if head.len() == 0 {
                         return;
                     }
-                    let cut = live.obj_off + at;
-                    live.overlay.retain(|&o, _| o < cut);
+                    if at < len {
+                        // Pages from the (page-aligned) cut on are unmapped;
+                        // at the very end nothing is, not even the tail page.
+                        let cut = live.obj_off + at;
+                        live.overlay.retain(|&o, _| o < cut);
+                    }
                     live.face = head;
                 }
                 self.live = Some(live);
