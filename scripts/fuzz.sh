@@ -26,7 +26,9 @@ case "${1:-}" in
 *[!0-9]* | 0) echo "usage: $0 [--short | SECONDS]" >&2; exit 2 ;;
 *) seconds=$1 ;;
 esac
-targets=(map_options)
+# Every target in fuzz/fuzz_targets/, each with its seeds in fuzz/corpus/<target>/.
+targets=()
+for f in fuzz/fuzz_targets/*.rs; do targets+=("$(basename "$f" .rs)"); done
 sanitizer=${FUZZ_SANITIZER:-address}
 
 if ! cargo +nightly --version >/dev/null 2>&1; then

@@ -274,9 +274,15 @@ impl<'a> Harness<'a> {
 
     fn run_ops(&mut self) {
         let mut steps = 0;
+        let trace = std::env::var_os("XMMAP_FUZZ_TRACE").is_some();
         while !self.input.done() && steps < 64 {
             steps += 1;
-            match self.input.u8() % 12 {
+            let op = self.input.u8() % 12;
+            if trace {
+                let state = self.live.as_ref().map(|l| (l.store, l.prot, l.obj_off, l.face.len()));
+                eprintln!("op {op} at byte {} on {state:?}", self.input.pos - 1);
+            }
+            match op {
                 0 | 1 => self.op_map(),
                 2 => self.op_check(),
                 3 => self.op_write(),
@@ -860,8 +866,12 @@ impl<'a> Harness<'a> {
                     if head.len() == 0 {
                         return;
                     }
-                    let cut = live.obj_off + at;
-                    live.overlay.retain(|&o, _| o < cut);
+                    if at < len {
+                        // Pages from the (page-aligned) cut on are unmapped;
+                        // at the very end nothing is, not even the tail page.
+                        let cut = live.obj_off + at;
+                        live.overlay.retain(|&o, _| o < cut);
+                    }
                     live.face = head;
                 }
                 self.live = Some(live);

@@ -1,7 +1,7 @@
 //! Regression tests for bugs the fuzzer found; each is named after what broke.
 
 use crate::common::*;
-use xmmap::{page_size, Advice, ErrorKind, MapOptions, RemapOptions};
+use xmmap::{page_size, Advice, ErrorKind, MapOptions, RemapOptions, UncheckedAdvice};
 
 /// validate on a shared anonymous map reached the kernel, which answered a
 /// bare EINVAL ("the kernel rejected the arguments").
@@ -63,4 +63,37 @@ fn remap_of_a_map_split_by_partial_advice_names_the_split() {
     assert!(e.to_string().contains("no longer one kernel mapping"), "{e}");
     assert_eq!(m.len(), 3 * page, "a failed remap leaves the map as it was");
     assert_eq!(&m[..], &pattern(3 * page)[..]);
+}
+
+/// An empty range at an unaligned offset covered the page below it: a
+/// zero-length MADV_DONTNEED discarded that page's private writes.
+#[test]
+fn zero_length_advice_at_an_unaligned_offset_discards_nothing() {
+    let page = page_size();
+    let mut m = MapOptions::new().len(2 * page).map_anon().unwrap();
+    m[0] = 1;
+    m[page - 2] = 2;
+    // SAFETY: no reference into the map is alive across the call.
+    unsafe { m.unchecked_advise_range(UncheckedAdvice::DontNeed, page - 1, 0).unwrap() };
+    assert_eq!((m[0], m[page - 2]), (1, 2), "an empty range discarded the page below it");
+    m.lock_range(page + 1, 0).unwrap();
+    m.flush_range(page - 1, 0).unwrap();
+}
+
+/// lock() over pages a truncation took away failed with git's "mmap failed,
+/// check sys.vm.max_map_count" message, which names the wrong call and cause.
+#[test]
+fn lock_over_truncated_pages_does_not_blame_mmap() {
+    let page = page_size();
+    let f = TempFile::with(&pattern(4 * page));
+    // SAFETY: the file is truncated under the map on purpose; only the first
+    // page, which the file still backs, is ever touched.
+    let m = unsafe { MapOptions::new().map(&f.read()).unwrap() };
+    f.rw().set_len(page as u64).unwrap();
+    let e = m.lock().unwrap_err();
+    let s = e.to_string();
+    assert_eq!(e.kind(), &ErrorKind::OutOfMemory, "{s}");
+    assert!(s.starts_with("mlock of"), "{s}");
+    assert!(s.contains("truncated"), "{s}");
+    assert_eq!(m[0], pattern(1)[0]);
 }
