@@ -9,7 +9,10 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
+mod bench;
+mod cat;
 mod info;
+mod residency;
 
 /// Memory-mapped file I/O, measured and explained.
 #[derive(Parser)]
@@ -31,6 +34,34 @@ enum Command {
     /// limits that decide whether a mapping can be made.
     #[command(after_help = "Examples:\n  xmmap info\n  xmmap info --json | jq .page_size")]
     Info(info::Args),
+
+    /// Write files (or a byte range of each) to stdout through xmmap's
+    /// mmap-or-read Source: byte-identical to dd, head -c and tail -c.
+    #[command(
+        after_help = "Examples:\n  xmmap cat --offset 4k --length 16 data.bin | xxd\n  xmmap cat /proc/self/status\n  xmmap cat <(echo hi)"
+    )]
+    Cat(cat::Args),
+
+    /// Measure this machine: read() against mmap and the fast sequential
+    /// path for file sizes from 1 KiB to 1 GiB, the crossover and the
+    /// in-memory ceiling, as a table, JSON or an SVG plot.
+    #[command(
+        after_help = "Examples:\n  xmmap bench\n  xmmap bench --dir /dev/shm --sizes 4k,1m,64m --svg bench.svg\n  xmmap bench --json > bench.json"
+    )]
+    Bench(bench::Args),
+
+    /// What of files is in the page cache (vmtouch's job): summary, per-file
+    /// bars with -v, JSON; --touch loads pages, --evict drops them, --lock
+    /// locks them until Ctrl-C.
+    #[command(
+        after_help = "Examples:\n  xmmap residency -v big.bin\n  xmmap residency -r --touch /var/lib/db\n  xmmap residency --evict -p 0-1g big.bin\n  xmmap residency -r --json . | jq .resident_pages"
+    )]
+    Residency(residency::Args),
+}
+
+/// A size with the library's k/m/g syntax.
+pub(crate) fn parse_size(s: &str) -> Result<u64, String> {
+    xmmap::limit::parse_size(s).map_err(|e| e.to_string())
 }
 
 fn parse_limit(s: &str) -> Result<xmmap::Limit, String> {
@@ -57,6 +88,9 @@ fn main() -> ExitCode {
     let globals = Globals { limit };
     let result = match cli.command {
         Command::Info(args) => info::run(&args, &globals),
+        Command::Cat(args) => cat::run(&args, &globals),
+        Command::Bench(args) => bench::run(&args, &globals),
+        Command::Residency(args) => residency::run(&args, &globals),
     };
     match result {
         Ok(code) => code,

@@ -82,9 +82,349 @@ fn bad_usage_exits_2_with_clap_message() {
 
 #[test]
 fn every_command_has_help_with_an_example() {
-    for cmd in [&["--help"][..], &["info", "--help"]] {
+    for cmd in [
+        &["--help"][..],
+        &["info", "--help"],
+        &["cat", "--help"],
+        &["bench", "--help"],
+        &["residency", "--help"],
+    ] {
         let o = xmmap(cmd);
         assert!(o.status.success());
         assert!(stdout(&o).contains("Examples:"), "{cmd:?}: {}", stdout(&o));
     }
+}
+
+/// A temp file removed on drop.
+struct Temp(std::path::PathBuf);
+impl Drop for Temp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+fn temp(name: &str, bytes: &[u8]) -> Temp {
+    let p = std::env::temp_dir().join(format!("xmmap-cli-{}-{name}", std::process::id()));
+    std::fs::write(&p, bytes).unwrap();
+    Temp(p)
+}
+fn noise(len: usize) -> Vec<u8> {
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+#[test]
+fn cat_is_byte_identical_to_dd_at_awkward_offsets() {
+    let page = xmmap::page_size();
+    // One file below the mapping threshold (read), one above it (mapped).
+    for size in [3 * page + 17, (3 << 20) + 5] {
+        let data = noise(size);
+        let f = temp(&format!("dd-{size}"), &data);
+        let path = f.0.to_str().unwrap();
+        for off in [0, 1, page - 1, page, page + 1, size - 1, size, size + 1, size + page] {
+            for len in [None, Some(1), Some(page + 3), Some(size * 2)] {
+                let mut args = vec!["cat".to_string(), "--offset".into(), off.to_string()];
+                if let Some(l) = len {
+                    args.extend(["--length".into(), l.to_string()]);
+                }
+                args.push(path.into());
+                let o = Command::new(env!("CARGO_BIN_EXE_xmmap")).args(&args).output().unwrap();
+                assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+                let mut dd = Command::new("dd");
+                dd.args([
+                    format!("if={path}"),
+                    "bs=1M".into(),
+                    "iflag=skip_bytes,count_bytes".into(),
+                    format!("skip={off}"),
+                    "status=none".into(),
+                ]);
+                if let Some(l) = len {
+                    dd.arg(format!("count={l}"));
+                }
+                let want = dd.output().expect("dd");
+                assert!(want.status.success());
+                assert_eq!(o.stdout, want.stdout, "offset {off} length {len:?} size {size}");
+            }
+        }
+    }
+}
+
+#[test]
+fn cat_reads_proc_files_pipes_and_several_files_with_size_suffixes() {
+    let o = xmmap(&["cat", "/proc/self/status"]);
+    assert!(o.status.success());
+    assert!(stdout(&o).starts_with("Name:"), "{}", stdout(&o));
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xmmap"))
+        .args(["cat", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(b"through a pipe\n").unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success());
+    assert_eq!(o.stdout, b"through a pipe\n");
+
+    let data = noise(5000);
+    let a = temp("multi-a", &data);
+    let b = temp("multi-b", b"second");
+    let o = xmmap(&[
+        "cat",
+        "--offset",
+        "1k",
+        "--length",
+        "0x10",
+        a.0.to_str().unwrap(),
+        b.0.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // The same range of each file: 16 bytes of the first, nothing of the
+    // second (6 bytes long, so 1k is past its end).
+    assert_eq!(o.stdout, &data[1024..1040]);
+}
+
+#[test]
+fn cat_over_the_limit_dies_with_gits_message_and_128() {
+    let f = temp("limit", &noise(1 << 20));
+    let o = xmmap(&["--limit", "1024", "cat", f.0.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(128));
+    assert_eq!(stderr(&o).trim_end(), "fatal: attempting to mmap 1048576 over limit 1024");
+    assert!(o.stdout.is_empty());
+    let o = Command::new(env!("CARGO_BIN_EXE_xmmap"))
+        .args(["cat", f.0.to_str().unwrap()])
+        .env("XMMAP_LIMIT", "1k")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(128));
+    assert!(stderr(&o).starts_with("fatal: attempting to mmap 1048576 over limit 1024"));
+}
+
+#[test]
+fn cat_of_a_missing_file_names_it() {
+    let o = xmmap(&["cat", "/nonexistent/xmmap-file"]);
+    assert_eq!(o.status.code(), Some(128));
+    assert!(stderr(&o).contains("fatal: cannot open /nonexistent/xmmap-file"), "{}", stderr(&o));
+}
+
+#[test]
+fn cat_into_a_closed_pipe_exits_0_silently() {
+    let f = temp("pipe", &noise(8 << 20));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xmmap"))
+        .args(["cat", f.0.to_str().unwrap(), f.0.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut first = [0u8; 10];
+    std::io::Read::read_exact(&mut out, &mut first).unwrap();
+    drop(out); // like `| head -c 10`
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(o.stderr.is_empty(), "{}", stderr(&o));
+}
+
+#[test]
+fn bench_smoke_with_tiny_sizes_gives_json_and_an_svg() {
+    let svg = std::env::temp_dir().join(format!("xmmap-cli-{}-bench.svg", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("xmmap-cli-{}-benchdir", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let o = xmmap(&[
+        "bench",
+        "--dir",
+        dir.to_str().unwrap(),
+        "--sizes",
+        "4k,64k",
+        "--rounds",
+        "1",
+        "--json",
+        "--svg",
+        svg.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("valid JSON");
+    let results = v["results"].as_array().unwrap();
+    for method in ["read()", "xmmap map", "xmmap scan", "in-memory ceiling"] {
+        for size in [4096, 65536] {
+            assert!(
+                results.iter().any(|r| r["method"] == method && r["size"] == size),
+                "{method} {size}"
+            );
+        }
+    }
+    assert!(results.iter().all(|r| r["gb_per_s"].as_f64().unwrap() > 0.0));
+    assert!(v.get("crossover_bytes").is_some());
+    let plot = std::fs::read_to_string(&svg).unwrap();
+    assert!(plot.starts_with("<svg") && plot.contains("polyline") && plot.ends_with("</svg>\n"));
+    let _ = std::fs::remove_file(&svg);
+    // The temporary files are gone.
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+    let _ = std::fs::remove_dir(&dir);
+}
+
+fn have(tool: &str) -> bool {
+    Command::new(tool).arg("--help").output().is_ok()
+}
+
+/// A 10 MiB file with its first 4 MiB resident and the rest evicted.
+fn half_resident(name: &str) -> Temp {
+    let f = temp(name, &noise(10 << 20));
+    let file = std::fs::File::open(&f.0).unwrap();
+    file.sync_all().unwrap();
+    let path = f.0.to_str().unwrap();
+    let o = xmmap(&["residency", "--evict", path]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = xmmap(&["residency", "--touch", "-p", "0-4m", path]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    f
+}
+
+fn resident_pages_json(path: &str) -> (u64, u64) {
+    let o = xmmap(&["residency", "--json", path]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("valid JSON");
+    (v["resident_pages"].as_u64().unwrap(), v["total_pages"].as_u64().unwrap())
+}
+
+#[test]
+fn residency_agrees_with_fincore_and_vmtouch() {
+    let f = half_resident("agree");
+    let path = f.0.to_str().unwrap();
+    let (ours, total) = resident_pages_json(path);
+    assert_eq!(total, (10 << 20) / xmmap::page_size() as u64);
+    assert!(ours >= (4 << 20) / xmmap::page_size() as u64 && ours < total, "{ours}/{total}");
+    if have("fincore") {
+        let o = Command::new("fincore").args(["--json", "--bytes", path]).output().unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("fincore JSON");
+        let res = v["fincore"][0]["res"].as_u64().unwrap();
+        assert_eq!(res, ours * xmmap::page_size() as u64, "fincore says {res} bytes");
+    } else {
+        eprintln!("fincore (util-linux) is not installed: skipping that comparison");
+    }
+    if have("vmtouch") {
+        let o = Command::new("vmtouch").arg(path).output().unwrap();
+        let text = String::from_utf8_lossy(&o.stdout).into_owned();
+        let want = format!("Resident Pages: {ours}/{total}");
+        assert!(text.contains(&want), "vmtouch says:\n{text}\nwe say {ours}/{total}");
+    } else {
+        eprintln!("vmtouch is not installed (apt-get install vmtouch): skipping that comparison");
+    }
+    let o = xmmap(&["residency", path]);
+    assert!(stdout(&o).contains(&format!("Resident Pages: {ours}/{total}")), "{}", stdout(&o));
+}
+
+#[test]
+fn residency_verbose_bar_and_evict_then_touch() {
+    let f = half_resident("bar");
+    let path = f.0.to_str().unwrap();
+    let o = xmmap(&["residency", "-v", path]);
+    let out = stdout(&o);
+    let bar = out.lines().nth(1).unwrap();
+    assert!(bar.starts_with("[O") && bar.contains(' '), "{out}");
+    let o = xmmap(&["residency", "--evict", path]);
+    assert!(o.status.success());
+    let (after_evict, total) = resident_pages_json(path);
+    assert!(after_evict < total, "{after_evict}/{total}");
+    let o = xmmap(&["residency", "--touch", path]);
+    assert!(stdout(&o).contains("Touched Pages"), "{}", stdout(&o));
+    assert_eq!(resident_pages_json(path), (total, total));
+}
+
+#[test]
+fn residency_walks_directories_once_per_inode_and_skips_symlinks() {
+    let dir = std::env::temp_dir().join(format!("xmmap-cli-{}-tree", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    let page = xmmap::page_size();
+    std::fs::write(dir.join("a"), noise(3 * page)).unwrap();
+    std::fs::write(dir.join("sub/b"), noise(page + 1)).unwrap();
+    std::fs::hard_link(dir.join("a"), dir.join("sub/a-again")).unwrap();
+    std::os::unix::fs::symlink(dir.join("a"), dir.join("link")).unwrap();
+    let d = dir.to_str().unwrap();
+
+    let o = xmmap(&["residency", "-r", "--json", d]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["files"], 2, "hard link counted once, symlink skipped: {v}");
+    assert_eq!(v["directories"], 2);
+    assert_eq!(v["total_pages"], 3 + 2);
+
+    let o = xmmap(&["residency", "-r", "-f", "--json", d]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["files"], 2, "a followed link to a seen inode is still one file");
+
+    let o = xmmap(&["residency", "-r", "-m", "2k", "--json", d]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["files"], 0, "-m skips larger files: {v}");
+
+    let o = xmmap(&["residency", d]);
+    assert_eq!(o.status.code(), Some(1), "a directory without -r is a warning");
+    assert!(stderr(&o).contains("is a directory (use -r)"), "{}", stderr(&o));
+    let o = xmmap(&["residency", "/nonexistent/xmmap"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("/nonexistent/xmmap"), "{}", stderr(&o));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn residency_lock_holds_pages_until_killed() {
+    let f = temp("lock", &noise(1 << 20));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xmmap"))
+        .args(["residency", "--lock", f.0.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut text = String::new();
+    while !text.contains("Elapsed") {
+        let mut line = String::new();
+        assert!(std::io::BufRead::read_line(&mut out, &mut line).unwrap() > 0, "{text}");
+        text.push_str(&line);
+    }
+    assert!(text.contains("Locked Pages: 256/256") || xmmap::page_size() != 4096, "{text}");
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    let locked: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmLck:"))
+        .and_then(|v| v.trim().trim_end_matches(" kB").parse().ok())
+        .unwrap();
+    assert!(locked >= 1024, "VmLck {locked} kB");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn residency_survives_a_file_truncated_while_being_touched() {
+    let f = temp("shrink", &noise(64 << 20));
+    let path = f.0.clone();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let s = stop.clone();
+    let shrinker = std::thread::spawn(move || {
+        let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        while !s.load(std::sync::atomic::Ordering::Relaxed) {
+            file.set_len(1 << 20).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(1));
+            file.set_len(64 << 20).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    });
+    for _ in 0..20 {
+        let o = xmmap(&["residency", "--touch", f.0.to_str().unwrap()]);
+        match o.status.code() {
+            Some(0) => {}
+            Some(1) => assert!(stderr(&o).contains("warning"), "{}", stderr(&o)),
+            other => panic!("residency --touch died: {other:?} {:?}\n{}", o.status, stderr(&o)),
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    shrinker.join().unwrap();
 }

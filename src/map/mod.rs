@@ -107,7 +107,8 @@ impl Inner {
         })?;
         let start = self.delta + offset;
         let aligned = align_down(start as u64, self.granule as u64) as usize;
-        let span = self.delta + end - aligned;
+        // An empty range covers no page, wherever it starts.
+        let span = if len == 0 { 0 } else { self.delta + end - aligned };
         // SAFETY: aligned <= start <= map_len.
         Ok((unsafe { self.base.as_ptr().add(aligned) }, span))
     }
@@ -214,6 +215,18 @@ impl Inner {
         // SAFETY: we own base..base+map_len; the caller holds no references.
         let p = unsafe { sys::mremap(self.base.as_ptr(), self.map_len, total, may_move) }.map_err(
             |e| {
+                if e.raw_os_error() == Some(libc_errno::EFAULT) {
+                    return Error::with_source(
+                        ErrorKind::InvalidInput,
+                        format!(
+                            "mremap from {} to {new_len} bytes: the map is no longer one kernel \
+                             mapping (advice, a lock or a protection change on part of it split \
+                             it); mremap can resize only a whole mapping",
+                            self.len
+                        ),
+                        e,
+                    );
+                }
                 os_error(
                     e,
                     &format!(
@@ -368,6 +381,18 @@ pub(crate) fn lock_error(err: io::Error, requested: u64) -> Error {
             ),
             err,
         );
+    }
+    if code == libc_errno::ENOMEM {
+        // mlock's ENOMEM is not mmap's: git's "mmap failed" hint would mislead.
+        return Error::with_source(
+            ErrorKind::OutOfMemory,
+            format!(
+                "mlock of {requested} bytes: part of the range could not be locked (pages past \
+                 the end of a file truncated under the map, or memory exhausted)"
+            ),
+            err,
+        )
+        .detail(limit::enomem_hint());
     }
     os_error(err, &format!("mlock of {requested} bytes"), None)
 }

@@ -187,7 +187,7 @@ impl MapOptions {
     }
 
     /// `MAP_GROWSDOWN`: a stack-like map that the kernel extends downwards
-    /// when the guard page below it is touched. Anonymous maps only.
+    /// when the guard page below it is touched. Private anonymous maps only.
     pub fn grows_down(&mut self, on: bool) -> &mut Self {
         self.grows_down = on;
         self
@@ -204,7 +204,7 @@ impl MapOptions {
 
     /// `MAP_SHARED_VALIDATE` instead of `MAP_SHARED`: the kernel rejects
     /// flags it does not know rather than silently ignoring them. Shared
-    /// maps only.
+    /// file maps only.
     pub fn validate(&mut self, on: bool) -> &mut Self {
         self.validate = on;
         self
@@ -626,6 +626,9 @@ impl MapOptions {
         let plan = plan(self, prot::READ | prot::WRITE, share, None, &Env::current())?;
         let Some(plan) = plan else { return Ok(Inner::empty()) };
         limit.check(plan.map_len as u64)?;
+        if self.no_reserve && plan.flags & flags::HUGETLB != 0 {
+            no_reserve_pool_check(&plan)?;
+        }
         // SAFETY: as in map_file.
         let ptr = unsafe { sys::mmap(plan.addr, plan.map_len, plan.prot, plan.flags, None, 0) }
             .map_err(|e| mmap_error(e, self, &plan, None))?;
@@ -772,6 +775,18 @@ pub(crate) fn plan(
         if o.sync {
             return Err(Error::invalid("sync (MAP_SYNC) applies to shared file maps only"));
         }
+        if o.validate {
+            return Err(Error::invalid(
+                "validate (MAP_SHARED_VALIDATE) applies to shared file maps only: the kernel \
+                 refuses it for anonymous memory",
+            ));
+        }
+        if o.grows_down && share == Share::Shared {
+            return Err(Error::invalid(
+                "grows_down (MAP_GROWSDOWN) applies to private anonymous maps only: the kernel \
+                 refuses it for shared memory",
+            ));
+        }
     } else if o.grows_down {
         return Err(Error::invalid("grows_down (MAP_GROWSDOWN) applies to anonymous maps only"));
     }
@@ -891,6 +906,28 @@ pub(crate) fn plan(
             ))
         })? as usize;
     Ok(Some(Plan { addr: o.hint, map_len, prot, flags, file_offset, delta, len, granule }))
+}
+
+/// With `MAP_NORESERVE` the kernel reserves no huge pages, so `mmap`
+/// succeeds on an empty pool and the first touch raises `SIGBUS`: refuse
+/// when the pool cannot hold the map now.
+fn no_reserve_pool_check(plan: &Plan) -> Result<()> {
+    let size = plan.granule as u64;
+    let free = crate::page::huge_page_sizes().iter().find(|h| h.size == size).map_or(0, |h| h.free);
+    let needed = (plan.map_len as u64).div_ceil(size);
+    if free >= needed {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorKind::HugePagesUnavailable { size },
+        format!(
+            "mmap of {} anonymous bytes in {} huge pages with no_reserve: {needed} pages needed, \
+             {free} free; without a reservation the first touch would raise SIGBUS; reserve \
+             some in /proc/sys/vm/nr_hugepages",
+            plan.len,
+            human(size)
+        ),
+    ))
 }
 
 /// Adds the file's name to an argument error from [`plan`].

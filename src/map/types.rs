@@ -379,7 +379,6 @@ flushes!(MapRaw);
 impl Map {
     /// Maps the whole of `file` read-only and shared: shorthand for
     /// `MapOptions::new().map(file)`.
-    #[allow(clippy::self_named_constructors)] // memmap2's well-known spelling
     ///
     /// # Safety
     ///
@@ -391,7 +390,17 @@ impl Map {
     ///
     /// # Examples
     ///
-    /// See [`Map`].
+    /// ```
+    /// # let path = std::env::temp_dir().join(format!("xmmap-doc-{}-mapmap", std::process::id()));
+    /// # std::fs::write(&path, b"whole file")?;
+    /// let file = std::fs::File::open(&path)?;
+    /// // SAFETY: the file is not modified while the map lives.
+    /// let map = unsafe { xmmap::Map::map(&file)? };
+    /// assert_eq!(&map[..], b"whole file");
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[allow(clippy::self_named_constructors)] // memmap2's well-known spelling
     pub unsafe fn map(file: &std::fs::File) -> Result<Map> {
         // SAFETY: passed on to the caller.
         unsafe { super::MapOptions::new().map(file) }
@@ -438,7 +447,6 @@ impl Map {
 impl MapMut {
     /// Maps the whole of `file` readable, writable and shared: shorthand for
     /// `MapOptions::new().map_mut(file)`.
-    #[allow(clippy::self_named_constructors)] // memmap2's well-known spelling
     ///
     /// # Safety
     ///
@@ -450,7 +458,19 @@ impl MapMut {
     ///
     /// # Examples
     ///
-    /// See [`MapOptions::map_mut`](crate::MapOptions::map_mut).
+    /// ```
+    /// # let path = std::env::temp_dir().join(format!("xmmap-doc-{}-mapmutmap", std::process::id()));
+    /// # std::fs::write(&path, b"abc")?;
+    /// let file = std::fs::OpenOptions::new().read(true).write(true).open(&path)?;
+    /// // SAFETY: only this map touches the file.
+    /// let mut map = unsafe { xmmap::MapMut::map_mut(&file)? };
+    /// map[2] = b'C';
+    /// map.flush()?;
+    /// assert_eq!(std::fs::read(&path)?, b"abC");
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[allow(clippy::self_named_constructors)] // memmap2's well-known spelling
     pub unsafe fn map_mut(file: &std::fs::File) -> Result<MapMut> {
         // SAFETY: passed on to the caller.
         unsafe { super::MapOptions::new().map_mut(file) }
@@ -464,7 +484,13 @@ impl MapMut {
     ///
     /// # Examples
     ///
-    /// See [`MapMut`].
+    /// ```
+    /// let mut m = xmmap::MapMut::map_anon(10)?;
+    /// m.copy_from_slice(b"0123456789");
+    /// assert_eq!(m.len(), 10);
+    /// assert!(xmmap::MapMut::map_anon(0)?.is_empty()); // no system call
+    /// # Ok::<(), xmmap::Error>(())
+    /// ```
     pub fn map_anon(len: usize) -> Result<MapMut> {
         super::MapOptions::new().len(len).map_anon()
     }
@@ -537,7 +563,18 @@ impl MapRaw {
     ///
     /// # Examples
     ///
-    /// See [`MapOptions::map_raw`](crate::MapOptions::map_raw).
+    /// ```
+    /// # let path = std::env::temp_dir().join(format!("xmmap-doc-{}-rawmap", std::process::id()));
+    /// # std::fs::write(&path, b"abc")?;
+    /// let file = std::fs::OpenOptions::new().read(true).write(true).open(&path)?;
+    /// let raw = xmmap::MapRaw::map(&file)?; // writable: the descriptor allows it
+    /// // SAFETY: in bounds, and nobody else touches the file.
+    /// unsafe { *raw.as_mut_ptr() = b'X' };
+    /// raw.flush()?;
+    /// assert_eq!(std::fs::read(&path)?, b"Xbc");
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn map(file: &std::fs::File) -> Result<MapRaw> {
         super::MapOptions::new().map_raw(file)
     }
@@ -550,7 +587,15 @@ impl MapRaw {
     ///
     /// # Examples
     ///
-    /// See [`MapRaw`].
+    /// ```
+    /// # let path = std::env::temp_dir().join(format!("xmmap-doc-{}-rawro", std::process::id()));
+    /// # std::fs::write(&path, b"abc")?;
+    /// let raw = xmmap::MapRaw::map_read_only(&std::fs::File::open(&path)?)?;
+    /// // SAFETY: in bounds, and nobody truncates the file meanwhile.
+    /// assert_eq!(unsafe { *raw.as_ptr().add(1) }, b'b');
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn map_read_only(file: &std::fs::File) -> Result<MapRaw> {
         super::MapOptions::new().map_raw_read_only(file)
     }

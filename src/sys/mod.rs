@@ -137,7 +137,6 @@ pub(crate) mod errno {
     pub(crate) const EAGAIN: i32 = 11;
     pub(crate) const ENOMEM: i32 = 12;
     pub(crate) const EACCES: i32 = 13;
-    #[allow(dead_code)]
     pub(crate) const EFAULT: i32 = 14;
     pub(crate) const EEXIST: i32 = 17;
     pub(crate) const ENODEV: i32 = 19;

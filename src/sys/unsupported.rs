@@ -93,3 +93,58 @@ pub(crate) fn default_huge_page_size() -> Option<u64> {
 pub(crate) fn runnable_tasks() -> Option<usize> {
     None
 }
+
+#[derive(Debug)]
+pub(crate) enum CopyError {
+    Bus { copied: usize },
+    Segv { copied: usize },
+    Os(io::Error),
+}
+pub(crate) fn guard_install() -> io::Result<()> {
+    unsupported()
+}
+pub(crate) unsafe fn guarded_copy(
+    _dst: *mut u8,
+    _src: *const u8,
+    _len: usize,
+    _map_is_src: bool,
+) -> Result<(), CopyError> {
+    Err(CopyError::Os(io::Error::from(io::ErrorKind::Unsupported)))
+}
+pub(crate) mod seal {
+    pub(crate) const SEAL: u32 = 0x0001;
+    pub(crate) const SHRINK: u32 = 0x0002;
+    pub(crate) const GROW: u32 = 0x0004;
+    pub(crate) const WRITE: u32 = 0x0008;
+    pub(crate) const FUTURE_WRITE: u32 = 0x0010;
+}
+pub(crate) mod fadv {
+    pub(crate) const WILLNEED: i32 = 3;
+    pub(crate) const DONTNEED: i32 = 4;
+}
+pub(crate) fn memfd_create(_name: &str) -> io::Result<File> {
+    unsupported()
+}
+pub(crate) fn get_seals(_file: &File) -> io::Result<u32> {
+    unsupported()
+}
+pub(crate) fn add_seals(_file: &File, _seals: u32) -> io::Result<()> {
+    unsupported()
+}
+pub(crate) fn fadvise(_file: &File, _offset: u64, _len: u64, _advice: i32) -> io::Result<()> {
+    unsupported()
+}
+pub(crate) fn cachestat(_file: &File, _offset: u64, _len: u64) -> io::Result<[u64; 5]> {
+    unsupported()
+}
+pub(crate) fn read_spare(
+    _file: &File,
+    _buf: &mut Vec<u8>,
+    _max: usize,
+    _offset: Option<u64>,
+) -> io::Result<usize> {
+    unsupported()
+}
+pub(crate) fn has_verity(_file: &File) -> io::Result<bool> {
+    unsupported()
+}

@@ -1,7 +1,19 @@
 //! The integration tests: one binary for every behaviour that needs real
 //! system calls. Each topic is a module; `common` holds the shared helpers.
 
+mod bad_input;
+mod child;
 mod common;
+mod compat;
 mod core;
+mod durability;
+mod exhaustion;
+mod fuzz_corpus;
+mod guard;
 mod mapcost;
+mod regressions;
+mod residency;
 mod scan;
+mod source;
+mod torture;
+mod window;

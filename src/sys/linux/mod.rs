@@ -11,9 +11,16 @@ use rustix::mm::{self, MapFlags, MprotectFlags, MremapFlags, MsyncFlags, ProtFla
 use super::{FileInfo, FileKind, FsKind, Resource, Rlimit};
 
 mod cpu;
-mod proc;
 pub(crate) use cpu::*;
+mod guard;
+mod proc;
+pub(crate) use guard::*;
+mod cache;
+pub(crate) use cache::*;
 pub(crate) use proc::*;
+mod seals;
+#[cfg_attr(not(feature = "memmap2-compat"), allow(unused_imports))] // used by compat only
+pub(crate) use seals::*;
 
 /// `sysconf(_SC_PAGESIZE)`, read from the auxiliary vector.
 ///

@@ -1,0 +1,327 @@
+//! The window cache against `pread` and a whole-file `Map`, measured side
+//! by side in one run (ratios; medians of repeated rounds).
+//!
+//! 1. Random 4 KiB reads with a zipf-like (s = 1) offset distribution over a
+//!    hot file 4x larger than `mapped_limit`: `pread`, `WindowCache::read_at`
+//!    and a cursor (`at` + copy). Hot blocks clustered at the start of the
+//!    file, and scattered over it; 1 MiB and 64 KiB windows; then a row
+//!    where the whole file fits (hits only). Beside them, the floor under a
+//!    miss: one window's map, first touch and unmap with no cache at all.
+//! 2. Sequential reads through a cursor against one whole-file `Map`, all
+//!    made fresh each round (so page faults count on both sides), with
+//!    1 MiB and 8 MiB windows, in whole windows and in 4 KiB steps.
+//! 3. The cost of a cursor hit over a plain slice access: 8-byte reads at
+//!    random offsets inside one pinned window.
+//! 4. Random 4 KiB hits from one and two threads at once, through `read_at`
+//!    (the lock per read) and through cursors (no lock on a hit).
+//!
+//! Run: `cargo bench --bench window` (`XMMAP_BENCH_MIB` sets the file size,
+//! default 64 MiB; `mapped_limit` is a quarter of it).
+
+use std::fs::File;
+use std::hint::black_box;
+use std::io::Write;
+use std::os::unix::fs::FileExt;
+use std::time::Instant;
+
+use xmmap::{Map, WindowCache, WindowConfig, WindowStats};
+
+const ROUNDS: usize = 5;
+const BLOCK: usize = 4096;
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Block indices drawn from a zipf(1) distribution over `blocks` ranks;
+/// rank `r` maps to block `perm[r]`.
+fn zipf_offsets(rng: &mut Rng, blocks: usize, n: usize, perm: &[usize]) -> Vec<u64> {
+    let mut cdf = Vec::with_capacity(blocks);
+    let mut sum = 0.0;
+    for r in 1..=blocks {
+        sum += 1.0 / r as f64;
+        cdf.push(sum);
+    }
+    (0..n)
+        .map(|_| {
+            let u = rng.unit() * sum;
+            let rank = cdf.partition_point(|&c| c < u).min(blocks - 1);
+            (perm[rank] * BLOCK) as u64
+        })
+        .collect()
+}
+
+fn cache_for(limit: u64, window: u64) -> WindowCache {
+    WindowConfig::new().window_size(window).mapped_limit(limit).build().expect("cache")
+}
+
+fn delta(after: &WindowStats, before: &WindowStats) -> (u64, u64) {
+    (after.hits - before.hits, after.misses - before.misses)
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mib: u64 = std::env::var("XMMAP_BENCH_MIB").ok().and_then(|v| v.parse().ok()).unwrap_or(64);
+    let len = mib << 20;
+    let limit = len / 4;
+    let path = std::env::temp_dir().join(format!("xmmap-bench-window-{}", std::process::id()));
+    {
+        let mut f = File::create(&path)?;
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let chunk: Vec<u8> = (0..1 << 20).map(|_| rng.next() as u8).collect();
+        for _ in 0..mib {
+            f.write_all(&chunk)?;
+        }
+    }
+    let file = File::open(&path)?;
+    let mut warm = vec![0u8; 1 << 20];
+    for off in (0..len).step_by(1 << 20) {
+        file.read_exact_at(&mut warm, off)?;
+    }
+    let blocks = (len as usize) / BLOCK;
+    println!(
+        "window bench: file {mib} MiB (hot), mapped_limit {} MiB, page {} B, \
+         {ROUNDS} rounds, medians",
+        limit >> 20,
+        xmmap::page_size()
+    );
+
+    // 1. Random 4 KiB reads, zipf-like.
+    let mut rng = Rng(42);
+    let clustered: Vec<usize> = (0..blocks).collect();
+    let mut scattered = clustered.clone();
+    for i in (1..blocks).rev() {
+        scattered.swap(i, (rng.next() % (i as u64 + 1)) as usize);
+    }
+    let n = 100_000;
+    let mut buf = vec![0u8; BLOCK];
+    // The last row lets the whole file fit (limit = file size): hits only.
+    for (name, perm, window, budget) in [
+        ("clustered", &clustered, 1 << 20, limit),
+        ("scattered", &scattered, 1 << 20, limit),
+        ("clustered", &clustered, 64 << 10, limit),
+        ("scattered", &scattered, 64 << 10, limit),
+        ("scattered, whole file fits", &scattered, 16 << 20, len),
+    ] {
+        let offsets = zipf_offsets(&mut rng, blocks, n, perm);
+        let cache = cache_for(budget, window);
+        let h = cache.open(&path)?;
+        let (mut t_pread, mut t_cache, mut t_cursor) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut hits, mut misses) = (0, 0);
+        for _ in 0..ROUNDS {
+            let t = Instant::now();
+            for &off in &offsets {
+                black_box(file.read_at(&mut buf, off)?);
+            }
+            t_pread.push(t.elapsed().as_nanos() as f64 / n as f64);
+
+            let before = cache.stats();
+            let t = Instant::now();
+            for &off in &offsets {
+                black_box(cache.read_at(h, off, &mut buf)?);
+            }
+            t_cache.push(t.elapsed().as_nanos() as f64 / n as f64);
+            let d = delta(&cache.stats(), &before);
+            hits += d.0;
+            misses += d.1;
+
+            // SAFETY: nothing writes the bench file.
+            let mut cursor = unsafe { cache.cursor(h)? };
+            let t = Instant::now();
+            for &off in &offsets {
+                let bytes = cursor.at(off)?;
+                let take = bytes.len().min(BLOCK);
+                buf[..take].copy_from_slice(&bytes[..take]);
+                if take < BLOCK {
+                    cursor.read_at(off + take as u64, &mut buf[take..])?;
+                }
+                black_box(&buf);
+            }
+            t_cursor.push(t.elapsed().as_nanos() as f64 / n as f64);
+        }
+        let (p, c, k) = (median(t_pread), median(t_cache), median(t_cursor));
+        let s = cache.stats();
+        println!(
+            "random 4 KiB, zipf {name}, window {} KiB: pread {p:.0} ns, cache read_at {c:.0} ns ({:.2}x pread), \
+             cursor {k:.0} ns ({:.2}x pread); read_at hit rate {:.3}, all lookups {:.3}, \
+             peak mapped {} MiB",
+            window >> 10,
+            c / p,
+            k / p,
+            hits as f64 / (hits + misses) as f64,
+            s.hit_rate(),
+            s.peak_mapped >> 20
+        );
+    }
+
+    // The floor under a miss: map one window, touch one page, unmap it.
+    for window in [1u64 << 20, 64 << 10] {
+        let mut t_floor = Vec::new();
+        let mut opts = xmmap::MapOptions::new();
+        for _ in 0..ROUNDS {
+            let t = Instant::now();
+            for i in 0..2_000u64 {
+                let start = (rng.next() % (len / window)) * window;
+                let raw = opts.offset(start).len(window as usize).map_raw_read_only(&file)?;
+                // SAFETY: the map is readable and nothing truncates the file.
+                black_box(unsafe {
+                    raw.as_ptr().add((i as usize * BLOCK) % window as usize).read()
+                });
+            }
+            t_floor.push(t.elapsed().as_nanos() as f64 / 2_000.0);
+        }
+        println!(
+            "miss floor, window {} KiB: map + touch one page + unmap = {:.0} ns",
+            window >> 10,
+            median(t_floor)
+        );
+    }
+
+    // 2. Sequential: cursor walks vs one whole-file Map, all fresh per round.
+    let xor = |s: &[u8]| {
+        s.chunks_exact(8).fold(0u64, |a, c| a ^ u64::from_ne_bytes(c.try_into().unwrap()))
+    };
+    // A cursor walk with `window`: whole window slices, or 4 KiB steps.
+    let walk = |window: u64, steps: bool| -> Result<f64, xmmap::Error> {
+        let cache = cache_for(limit, window);
+        let h = cache.open(&path)?;
+        let t = Instant::now();
+        // SAFETY: nothing writes the bench file.
+        let mut cursor = unsafe { cache.cursor(h)? };
+        let (mut off, mut acc) = (0, 0);
+        while off < len {
+            let bytes = cursor.at(off)?;
+            let bytes = if steps { &bytes[..BLOCK] } else { bytes };
+            acc ^= xor(bytes);
+            off += bytes.len() as u64;
+        }
+        black_box(acc);
+        drop(cursor);
+        drop(cache);
+        Ok(t.elapsed().as_secs_f64())
+    };
+    let variants = [(1u64 << 20, false), (1 << 20, true), (8 << 20, false), (8 << 20, true)];
+    let mut t_map = Vec::new();
+    let mut t_walk: Vec<Vec<f64>> = vec![Vec::new(); variants.len()];
+    for _ in 0..ROUNDS {
+        let t = Instant::now();
+        // SAFETY: nothing writes the bench file.
+        let map = unsafe { Map::map(&file)? };
+        black_box(xor(&map));
+        drop(map);
+        t_map.push(t.elapsed().as_secs_f64());
+        for (k, &(window, steps)) in variants.iter().enumerate() {
+            t_walk[k].push(walk(window, steps)?);
+        }
+    }
+    let gbs = |t: f64| len as f64 / t / 1e9;
+    let m = median(t_map);
+    println!("sequential: whole-file Map {:.2} GB/s", gbs(m));
+    for (k, &(window, steps)) in variants.iter().enumerate() {
+        let w = median(t_walk[k].clone());
+        println!(
+            "sequential: cursor, window {} KiB, {}: {:.2} GB/s ({:.2}x Map)",
+            window >> 10,
+            if steps { "4 KiB steps" } else { "whole windows" },
+            gbs(w),
+            m / w
+        );
+    }
+
+    // 3. Hit overhead: 8-byte reads at random offsets in one pinned window.
+    let cache = cache_for(limit, 1 << 20);
+    let h = cache.open(&path)?;
+    // SAFETY: as above.
+    let map = unsafe { Map::map(&file)? };
+    // SAFETY: as above.
+    let mut cursor = unsafe { cache.cursor(h)? };
+    let span = (cursor.at(0)?.len() - 64) as u64;
+    let offs: Vec<u64> = (0..1_000_000).map(|_| rng.next() % span).collect();
+    let (mut t_slice, mut t_hit) = (Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        let t = Instant::now();
+        let mut acc = 0u64;
+        for &o in &offs {
+            let o = o as usize;
+            acc ^= u64::from_ne_bytes(map[o..o + 8].try_into().unwrap());
+        }
+        black_box(acc);
+        t_slice.push(t.elapsed().as_nanos() as f64 / offs.len() as f64);
+
+        let t = Instant::now();
+        let mut acc = 0u64;
+        for &o in &offs {
+            acc ^= u64::from_ne_bytes(cursor.at(o)?[..8].try_into().unwrap());
+        }
+        black_box(acc);
+        t_hit.push(t.elapsed().as_nanos() as f64 / offs.len() as f64);
+    }
+    let (sl, hi) = (median(t_slice), median(t_hit));
+    println!(
+        "cursor hit: {hi:.1} ns per 8-byte read vs {sl:.1} ns from a slice: {:.1} ns overhead \
+         ({:.2}x)",
+        hi - sl,
+        hi / sl
+    );
+    drop(cursor);
+    println!("{}", cache.stats());
+
+    // 4. Threads: random 4 KiB hits (the whole file fits) from 1 and 2
+    // threads at once, one window over the whole file; `read_at` takes the
+    // lock per read, a cursor does not.
+    let cache = cache_for(len, len);
+    let h = cache.open(&path)?;
+    let offsets = zipf_offsets(&mut rng, blocks, 200_000, &scattered);
+    let run = |threads: usize, cursor: bool| -> f64 {
+        let t = Instant::now();
+        std::thread::scope(|s| {
+            for k in 0..threads {
+                let (cache, offsets) = (&cache, &offsets);
+                s.spawn(move || {
+                    let mut buf = vec![0u8; BLOCK];
+                    // SAFETY: nothing writes the bench file.
+                    let mut cur = unsafe { cache.cursor(h).expect("cursor") };
+                    for &off in offsets.iter().skip(k).step_by(threads) {
+                        if cursor {
+                            let bytes = cur.at(off).expect("at");
+                            let take = bytes.len().min(BLOCK);
+                            buf[..take].copy_from_slice(&bytes[..take]);
+                        } else {
+                            cache.read_at(h, off, &mut buf).expect("read_at");
+                        }
+                        black_box(&buf);
+                    }
+                });
+            }
+        });
+        t.elapsed().as_secs_f64()
+    };
+    for cursor in [false, true] {
+        let (mut one, mut two) = (Vec::new(), Vec::new());
+        for _ in 0..ROUNDS {
+            one.push(run(1, cursor));
+            two.push(run(2, cursor));
+        }
+        println!(
+            "threads, random 4 KiB hits via {}: 2 threads do the work {:.2}x as fast as 1",
+            if cursor { "cursors" } else { "read_at" },
+            median(one) / median(two)
+        );
+    }
+    std::fs::remove_file(&path)?;
+    Ok(())
+}

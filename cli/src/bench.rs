@@ -1,0 +1,296 @@
+//! `xmmap bench`: read() against mmap (and the fast sequential path) on
+//! this machine, per file size, with the crossover and the in-memory
+//! ceiling; a table, an SVG plot and JSON.
+
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+use xmmap_bench::report::{size_label, time_label};
+use xmmap_bench::{compare, Input, Machine, Method, Place, Plan, Section, TempDir};
+
+use crate::Globals;
+
+const DEFAULT_SIZES: &str = "1k,4k,16k,64k,256k,1m,4m,16m,64m,256m,1g";
+const READ: &str = "read()";
+const MAP: &str = "xmmap map";
+const SCAN: &str = "xmmap scan";
+const CEILING: &str = "in-memory ceiling";
+
+/// Arguments of `xmmap bench`.
+#[derive(clap::Args)]
+pub(crate) struct Args {
+    /// Create the temporary files under DIR (default: the system temp dir;
+    /// /dev/shm measures tmpfs). They are removed afterwards.
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
+
+    /// File sizes to measure, comma separated, with k/m/g suffixes.
+    #[arg(long, value_name = "SIZES", value_delimiter = ',', value_parser = crate::parse_size,
+          default_value = DEFAULT_SIZES)]
+    sizes: Vec<u64>,
+
+    /// Also write the plot (throughput against file size) to FILE as SVG.
+    #[arg(long, value_name = "FILE")]
+    svg: Option<PathBuf>,
+
+    /// Print the results as JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+
+    /// Samples per method and size; the median is reported.
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    rounds: usize,
+}
+
+pub(crate) fn run(args: &Args, globals: &Globals) -> Result<ExitCode> {
+    globals.limit.clone().map_err(anyhow::Error::msg)?;
+    let started = Instant::now();
+    let place = args.dir.clone().map_or(Place::Temp, Place::Dir);
+    let dir = TempDir::new(&place).with_context(|| {
+        format!("cannot create a temporary directory under {}", place.base().display())
+    })?;
+    let mut sizes = args.sizes.clone();
+    sizes.retain(|&s| s > 0);
+    sizes.sort_unstable();
+    sizes.dedup();
+    anyhow::ensure!(!sizes.is_empty(), "no file sizes to measure: give --sizes, e.g. 4k,1m");
+
+    let total: u64 = sizes.iter().sum();
+    let bar = progress(total, "writing files");
+    let mut inputs = Vec::new();
+    for &size in &sizes {
+        let path = dir.file(&format!("bench-{size}"), size).with_context(|| {
+            format!("cannot write a {} file in {}", size_label(size), dir.path().display())
+        })?;
+        inputs.push(Input::open(&path)?);
+        bar.inc(size);
+    }
+    bar.finish_and_clear();
+
+    let plan = Plan::new(args.rounds, Duration::from_millis(20));
+    let bar = progress(sizes.len() as u64, "measuring");
+    let mut section = Section::new("read() vs mmap, per file size, hot page cache");
+    for input in &inputs {
+        bar.set_message(format!("measuring {}", size_label(input.size)));
+        let mut methods = vec![
+            Method::read(1 << 20),
+            Method::xmmap_map(),
+            Method::xmmap_scan(SCAN, xmmap::ScanOptions::new()),
+            Method::ceiling(),
+        ];
+        let s = compare(&section.title, std::slice::from_ref(input), &mut methods, &plan)?;
+        section.measurements.extend(s.measurements);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    drop(inputs);
+    drop(dir);
+
+    let crossover = section.crossover(READ, MAP);
+    let machine = Machine::detect(std::slice::from_ref(&place));
+    if let Some(path) = &args.svg {
+        std::fs::write(path, svg(&section, crossover, &place.label()))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let v = json!({
+            "machine": machine.to_string(),
+            "place": place.label(),
+            "sizes": sizes,
+            "results": section.measurements.iter().map(|m| json!({
+                "method": m.method, "size": m.size, "median_ns": m.median_ns,
+                "min_ns": m.min_ns, "max_ns": m.max_ns, "gb_per_s": m.gb_per_s(),
+            })).collect::<Vec<_>>(),
+            "crossover_bytes": crossover,
+            "ceiling_gb_per_s": ceiling(&section),
+            "elapsed_s": started.elapsed().as_secs_f64(),
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    write!(out, "{}", table(&section, &machine, &place.label()))?;
+    match crossover {
+        Some(c) => writeln!(out, "crossover: mmap beats read() from {} up", size_label(c))?,
+        None => writeln!(out, "crossover: read() wins at the largest size measured")?,
+    }
+    if let Some(c) = ceiling(&section) {
+        let at = size_label(section.sizes().last().copied().unwrap_or(0));
+        writeln!(
+            out,
+            "in-memory ceiling: {c:.2} GB/s at {at} (the scan kernel over a resident heap buffer)"
+        )?;
+    }
+    if let Some(path) = &args.svg {
+        writeln!(out, "plot: {}", path.display())?;
+    }
+    writeln!(out, "elapsed: {:.1} s", started.elapsed().as_secs_f64())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A progress bar on stderr; indicatif hides it when stderr is not a terminal.
+fn progress(len: u64, msg: &str) -> ProgressBar {
+    let bar = ProgressBar::new(len);
+    bar.set_style(
+        ProgressStyle::with_template("{msg:20} [{bar:40}] {percent:>3}% {elapsed}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_message(msg.to_string());
+    bar
+}
+
+/// The ceiling's throughput at the largest size measured: small sizes fit
+/// in the CPU caches or measure call overhead, the largest measures memory.
+fn ceiling(s: &Section) -> Option<f64> {
+    let largest = *s.sizes().last()?;
+    s.get(CEILING, largest).map(|m| m.gb_per_s())
+}
+
+fn table(s: &Section, machine: &Machine, place: &str) -> String {
+    let mut t = String::new();
+    let _ = writeln!(t, "{machine}");
+    let _ = writeln!(t, "files in {place}, hot page cache; per-file time (median) and GB/s\n");
+    let _ = writeln!(
+        t,
+        "{:>8}  {:>18}  {:>18}  {:>18}  {:>10}  {:>9}",
+        "size", READ, MAP, SCAN, "ceiling", "read/map"
+    );
+    for size in s.sizes() {
+        let cell = |method: &str| {
+            s.get(method, size).map_or_else(String::new, |m| {
+                format!("{} {:>6.2}", time_label(m.median_ns), m.gb_per_s())
+            })
+        };
+        let ceiling =
+            s.get(CEILING, size).map_or_else(String::new, |m| format!("{:.2}", m.gb_per_s()));
+        let ratio = s.time_ratio(READ, MAP, size).map_or_else(String::new, |r| format!("{r:.2}"));
+        let _ = writeln!(
+            t,
+            "{:>8}  {:>18}  {:>18}  {:>18}  {:>10}  {:>9}",
+            size_label(size),
+            cell(READ),
+            cell(MAP),
+            cell(SCAN),
+            ceiling,
+            ratio
+        );
+    }
+    let _ = writeln!(t, "\n(read/map above 1 means the map is faster)");
+    t
+}
+
+/// Throughput against file size (log scale), one line per method, the
+/// crossover marked.
+fn svg(s: &Section, crossover: Option<u64>, place: &str) -> String {
+    const W: f64 = 860.0;
+    const H: f64 = 500.0;
+    const L: f64 = 70.0;
+    const R: f64 = 190.0;
+    const T: f64 = 50.0;
+    const B: f64 = 60.0;
+    let sizes = s.sizes();
+    let (lo, hi) = (sizes[0] as f64, *sizes.last().unwrap_or(&sizes[0]) as f64);
+    let span = (hi.log2() - lo.log2()).max(1.0);
+    let x = |size: f64| L + (size.log2() - lo.log2()) / span * (W - L - R);
+    let top = s.measurements.iter().map(|m| m.gb_per_s()).fold(0.0, f64::max).max(0.1) * 1.1;
+    let y = |gbs: f64| H - B - gbs / top * (H - T - B);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" font-family="sans-serif" font-size="12">"#
+    );
+    let _ = writeln!(out, r#"<rect width="{W}" height="{H}" fill="white"/>"#);
+    let _ = writeln!(
+        out,
+        r#"<text x="{L}" y="25" font-size="15">xmmap bench: throughput against file size ({})</text>"#,
+        xml(place)
+    );
+    // Axes, grid and labels.
+    let _ = writeln!(
+        out,
+        r##"<line x1="{L}" y1="{}" x2="{}" y2="{}" stroke="#333"/><line x1="{L}" y1="{T}" x2="{L}" y2="{}" stroke="#333"/>"##,
+        H - B,
+        W - R,
+        H - B,
+        H - B
+    );
+    for i in 0..=5 {
+        let v = top / 5.0 * f64::from(i);
+        let yy = y(v);
+        let _ = writeln!(
+            out,
+            r##"<line x1="{L}" y1="{yy:.1}" x2="{}" y2="{yy:.1}" stroke="#ddd"/><text x="{}" y="{:.1}" text-anchor="end">{v:.1}</text>"##,
+            W - R,
+            L - 6.0,
+            yy + 4.0
+        );
+    }
+    for &size in &sizes {
+        let xx = x(size as f64);
+        let _ = writeln!(
+            out,
+            r##"<line x1="{xx:.1}" y1="{}" x2="{xx:.1}" y2="{}" stroke="#333"/><text x="{xx:.1}" y="{}" text-anchor="middle">{}</text>"##,
+            H - B,
+            H - B + 5.0,
+            H - B + 20.0,
+            xml(&size_label(size))
+        );
+    }
+    let _ = writeln!(
+        out,
+        r#"<text x="{}" y="{}" text-anchor="middle">file size</text><text x="18" y="{}" transform="rotate(-90 18 {})" text-anchor="middle">GB/s</text>"#,
+        L + (W - L - R) / 2.0,
+        H - 15.0,
+        T + (H - T - B) / 2.0,
+        T + (H - T - B) / 2.0
+    );
+    if let Some(c) = crossover {
+        let xx = x(c as f64);
+        let _ = writeln!(
+            out,
+            r##"<line x1="{xx:.1}" y1="{T}" x2="{xx:.1}" y2="{}" stroke="#888" stroke-dasharray="6 4"/><text x="{:.1}" y="{}" fill="#555">crossover {}</text>"##,
+            H - B,
+            xx + 4.0,
+            T + 12.0,
+            xml(&size_label(c))
+        );
+    }
+    let colors = ["#d62728", "#1f77b4", "#2ca02c", "#7f7f7f", "#9467bd", "#ff7f0e"];
+    for (i, method) in s.methods().iter().enumerate() {
+        let color = colors[i % colors.len()];
+        let points: Vec<String> = sizes
+            .iter()
+            .filter_map(|&size| s.get(method, size))
+            .map(|m| format!("{:.1},{:.1}", x(m.size as f64), y(m.gb_per_s())))
+            .collect();
+        let dash = if method == CEILING { r#" stroke-dasharray="2 3""# } else { "" };
+        let _ = writeln!(
+            out,
+            r#"<polyline fill="none" stroke="{color}" stroke-width="2"{dash} points="{}"/>"#,
+            points.join(" ")
+        );
+        let ly = T + 20.0 * i as f64;
+        let _ = writeln!(
+            out,
+            r#"<line x1="{}" y1="{ly}" x2="{}" y2="{ly}" stroke="{color}" stroke-width="2"{dash}/><text x="{}" y="{}">{}</text>"#,
+            W - R + 15.0,
+            W - R + 40.0,
+            W - R + 46.0,
+            ly + 4.0,
+            xml(method)
+        );
+    }
+    out.push_str("</svg>\n");
+    out
+}
+
+fn xml(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}

@@ -1,0 +1,198 @@
+//! Running out: of address space under a small `RLIMIT_AS`, of mappings at
+//! `vm.max_map_count`, and of the budget `XMMAP_LIMIT` sets. Each runs in a
+//! child (limits and thousands of mappings must not touch the other tests);
+//! nothing may panic, every failure is a typed error with what to check,
+//! and everything is released afterwards.
+
+use crate::child;
+use crate::common::*;
+use xmmap::{page_size, ErrorKind, MapMut, MapOptions};
+
+const ENOMEM_PREFIX: &str =
+    "mmap failed, check sys.vm.max_map_count and/or RLIMIT_DATA: Cannot allocate memory";
+
+/// `name = <number>` in an error message.
+fn number_after(text: &str, name: &str) -> Option<u64> {
+    let rest = &text[text.find(name)? + name.len()..];
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+fn vm_size() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmSize:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() * 1024
+}
+
+fn run(name: &str, env: &[(&str, &str)]) {
+    let out = child::output(name, env);
+    assert!(out.status.success(), "{name}: {:?}\n{}", out.status, child::stderr(&out));
+}
+
+#[test]
+fn a_small_rlimit_as_gives_the_enomem_hint_and_mapping_recovers() {
+    const NAME: &str = "exhaustion::a_small_rlimit_as_gives_the_enomem_hint_and_mapping_recovers";
+    if !is_child(NAME) {
+        return run(NAME, &[]);
+    }
+    let f = TempFile::with(&pattern(64 << 10));
+    let before = map_count();
+    // The address space in use now, plus 64 MiB, rounded to MiB.
+    let limit = ((vm_size() >> 20) + 64) << 20;
+    let lim = libc::rlimit { rlim_cur: limit, rlim_max: limit };
+    // SAFETY: setrlimit with a valid struct, in this child only.
+    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_AS, &lim) }, 0);
+
+    // A file map and an anonymous map of 1 GiB: over the limit.
+    // SAFETY: fails in the kernel; nothing is touched.
+    let file_err = unsafe { MapOptions::new().len(1 << 30).map(&f.read()) }.unwrap_err();
+    let anon_err = MapOptions::new().len(1 << 30).map_anon().unwrap_err();
+    for e in [&file_err, &anon_err] {
+        let s = e.to_string();
+        assert_eq!(e.kind(), &ErrorKind::OutOfMemory, "{s}");
+        assert_eq!(e.raw_os_error(), Some(libc::ENOMEM), "{s}");
+        assert!(s.starts_with(ENOMEM_PREFIX), "{s}");
+        assert!(s.contains(&format!("RLIMIT_AS = {} MiB", limit >> 20)), "{s}");
+        let max = number_after(&s, "vm.max_map_count = ").expect("max_map_count in the message");
+        assert_eq!(
+            Some(max),
+            std::fs::read_to_string("/proc/sys/vm/max_map_count")
+                .ok()
+                .and_then(|v| v.trim().parse().ok())
+        );
+        let now =
+            number_after(&s, "mappings now = ").expect("mapping count in the message") as usize;
+        assert!(now.abs_diff(before) < 16, "mappings now = {now}, but {before} before: {s}");
+    }
+    assert!(file_err.to_string().contains(&f.path.display().to_string()), "{file_err}");
+    assert_eq!(map_count(), before, "a failed map left a mapping behind");
+
+    // Fill the address space with 1 MiB maps until the kernel says no.
+    let mut maps: Vec<MapMut> = Vec::with_capacity(256);
+    let err = loop {
+        match MapOptions::new().len(1 << 20).map_anon() {
+            Ok(m) => maps.push(m),
+            Err(e) => break e,
+        }
+        assert!(maps.len() < 256, "RLIMIT_AS did not stop 256 MiB of maps");
+    };
+    assert_eq!(err.kind(), &ErrorKind::OutOfMemory, "{err}");
+    assert!(err.to_string().starts_with(ENOMEM_PREFIX), "{err}");
+    assert!(!maps.is_empty(), "not even one 1 MiB map fitted");
+    // Release, and mapping works again.
+    drop(maps);
+    let m = MapOptions::new().len(1 << 20).map_anon().unwrap();
+    drop(m);
+    // SAFETY: as above.
+    let small = unsafe { MapOptions::new().map(&f.read()).unwrap() };
+    assert_eq!(&small[..], &pattern(64 << 10)[..]);
+    drop(small);
+    assert_eq!(map_count(), before, "mappings left behind");
+    std::process::exit(0);
+}
+
+#[test]
+fn running_out_of_mappings_names_vm_max_map_count_and_the_count() {
+    const NAME: &str = "exhaustion::running_out_of_mappings_names_vm_max_map_count_and_the_count";
+    if !is_child(NAME) {
+        return run(NAME, &[]);
+    }
+    let Some(max) = std::fs::read_to_string("/proc/sys/vm/max_map_count")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+    else {
+        eprintln!("no /proc/sys/vm/max_map_count: nothing to exhaust");
+        std::process::exit(0);
+    };
+    if max > 1 << 20 {
+        eprintln!("vm.max_map_count is {max}: too many maps to make in a test");
+        std::process::exit(0);
+    }
+    let page = page_size();
+    let f = TempFile::with(&pattern(page));
+    let before = map_count();
+    // Everything allocated up front: once the mappings run out, the
+    // allocator cannot map new memory either.
+    let mut rw: Vec<MapMut> = Vec::with_capacity(max);
+    let mut ro: Vec<xmmap::Map> = Vec::with_capacity(max);
+    let err = loop {
+        // Alternate protections so that neighbours do not merge into one mapping.
+        match MapOptions::new().len(page).map_anon() {
+            Ok(m) if (rw.len() + ro.len()) % 2 == 0 => rw.push(m),
+            Ok(m) => match m.make_read_only() {
+                Ok(r) => ro.push(r),
+                Err(e) => break e,
+            },
+            Err(e) => break e,
+        }
+        assert!(rw.len() + ro.len() <= max, "more maps than vm.max_map_count");
+    };
+    let made = rw.len() + ro.len();
+    let s = err.to_string();
+    assert_eq!(err.kind(), &ErrorKind::OutOfMemory, "{s}");
+    assert!(s.starts_with(ENOMEM_PREFIX), "{s}");
+    assert_eq!(number_after(&s, "vm.max_map_count = "), Some(max as u64), "{s}");
+    let now = number_after(&s, "mappings now = ").expect("the count in the message") as usize;
+    // /proc/self/maps lists [vsyscall] too, which the kernel does not count.
+    assert!(now + 8 >= max && now <= max + 8, "mappings now = {now} at max {max}: {s}");
+    assert!(made + before + 8 >= max, "only {made} maps made at max {max}");
+    // A file map fails the same way, naming the file.
+    // SAFETY: fails in the kernel.
+    let e = unsafe { MapOptions::new().map(&f.read()) }.unwrap_err();
+    assert_eq!(e.kind(), &ErrorKind::OutOfMemory, "{e}");
+    assert!(e.to_string().contains("vm.max_map_count"), "{e}");
+    drop(rw);
+    drop(ro);
+    assert_eq!(map_count(), before, "mappings left behind");
+    // SAFETY: only this process touches the file.
+    let m = unsafe { MapOptions::new().map(&f.read()).unwrap() };
+    assert_eq!(&m[..], &pattern(page)[..]);
+    eprintln!("made {made} maps; the error said: {s}");
+    std::process::exit(0);
+}
+
+#[test]
+fn xmmap_limit_refuses_before_any_system_call() {
+    const NAME: &str = "exhaustion::xmmap_limit_refuses_before_any_system_call";
+    if !is_child(NAME) {
+        // Without the limit the same huge request reaches the kernel and fails there.
+        let e = MapOptions::new().len(1 << 46).map_anon().unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::ENOMEM), "{e}");
+        return run(NAME, &[("XMMAP_LIMIT", "1m")]);
+    }
+    let page = page_size();
+    let f = TempFile::with(&pattern(2 << 20));
+    let before = map_count();
+    for len in [1usize << 46, (1 << 20) + 1, 2 << 20] {
+        let e = MapOptions::new().len(len).map_anon().unwrap_err();
+        assert_eq!(
+            e.kind(),
+            &ErrorKind::LimitExceeded { requested: len as u64, limit: 1 << 20 },
+            "{e}"
+        );
+        assert_eq!(e.raw_os_error(), None, "no system call failed: {e}");
+        assert_eq!(e.to_string(), format!("attempting to mmap {len} over limit 1048576"));
+    }
+    // A file: the whole 2 MiB is over; at an unaligned offset the bytes
+    // below it in its page count too (1 MiB + 1 here).
+    // SAFETY: fails before mapping.
+    let e = unsafe { MapOptions::new().map(&f.read()) }.unwrap_err();
+    assert!(
+        matches!(e.kind(), ErrorKind::LimitExceeded { requested, .. } if *requested == 2 << 20)
+    );
+    // SAFETY: as above.
+    let e = unsafe { MapOptions::new().offset(page as u64 + 1).len(1 << 20).map(&f.read()) };
+    let e = e.unwrap_err();
+    assert!(
+        matches!(e.kind(), ErrorKind::LimitExceeded { requested, .. } if *requested == (1 << 20) + 1),
+        "{e}"
+    );
+    assert_eq!(map_count(), before, "a refused map reached the kernel");
+    // At the limit exactly: allowed.
+    // SAFETY: only this process touches the file.
+    let m = unsafe { MapOptions::new().offset(page as u64).len(1 << 20).map(&f.read()).unwrap() };
+    assert_eq!(m.len(), 1 << 20);
+    drop(m);
+    assert_eq!(map_count(), before);
+    std::process::exit(0);
+}

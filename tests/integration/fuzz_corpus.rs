@@ -1,0 +1,75 @@
+//! Replays the committed fuzz corpus (`fuzz/corpus/*`) through the fuzz
+//! harnesses, compiled here as ordinary modules, plus inputs derived from it
+//! by a fixed-seed mutator: the fuzz targets' checks run in every `cargo
+//! test`, without nightly or cargo-fuzz. Real fuzzing is `scripts/fuzz.sh`.
+
+use crate::common::*;
+
+#[path = "../../fuzz/harness/map_options.rs"]
+mod map_options_harness;
+
+/// Derived inputs per corpus file (`XMMAP_FUZZ_REPLAY_MUTATIONS` overrides).
+const MUTATIONS: usize = 64;
+
+fn corpus(target: &str) -> Vec<(String, Vec<u8>)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus").join(target);
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
+        .map(|e| e.expect("corpus entry").path())
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| (p.display().to_string(), std::fs::read(&p).expect("read corpus file")))
+        .collect()
+}
+
+/// A small deterministic mutator: flips, overwrites, inserts and cuts bytes.
+fn mutate(input: &[u8], seed: u64) -> Vec<u8> {
+    let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    let mut next = move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        s
+    };
+    let mut out = input.to_vec();
+    for _ in 0..1 + next() % 4 {
+        let at = if out.is_empty() { 0 } else { next() as usize % out.len() };
+        match next() % 4 {
+            0 if !out.is_empty() => out[at] ^= 1 << (next() % 8),
+            1 if !out.is_empty() => out[at] = next() as u8,
+            2 => out.insert(at, next() as u8),
+            _ => out.truncate(at.max(2)),
+        }
+    }
+    out
+}
+
+#[test]
+fn map_options_corpus_replays_cleanly() {
+    const NAME: &str = "fuzz_corpus::map_options_corpus_replays_cleanly";
+    if !is_child(NAME) {
+        // In a child: the harness compares the process's whole mapping count.
+        let status = run_child(NAME);
+        assert!(status.success(), "a corpus input failed; rerun with --nocapture: {status:?}");
+        return;
+    }
+    let inputs = corpus("map_options");
+    assert!(!inputs.is_empty(), "the map_options corpus is empty");
+    let mutations = std::env::var("XMMAP_FUZZ_REPLAY_MUTATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(MUTATIONS);
+    // Under a sanitizer or valgrind, whose allocators map memory of their
+    // own, only the harness's own mappings are counted.
+    let strict = std::env::var_os("XMMAP_SANITIZED").is_none();
+    for (name, data) in &inputs {
+        eprintln!("replay {name}");
+        map_options_harness::run(data, strict);
+        for seed in 0..mutations as u64 {
+            map_options_harness::run(&mutate(data, seed), strict);
+        }
+    }
+    std::process::exit(0);
+}

@@ -1,0 +1,362 @@
+//! Guarded access: `read_at`/`write_at` against a naive model, truncation
+//! and protection faults as errors, and the handler's manners towards every
+//! other fault and every other handler.
+
+use std::ffi::c_int;
+use std::process::{Command, Stdio};
+
+use crate::common::*;
+use xmmap::{page_size, ErrorKind, Map, MapMut, MapOptions, MapRaw};
+
+/// What `pread` on a file holding `data` would return.
+fn model(data: &[u8], offset: u64, n: usize) -> &[u8] {
+    let start = offset.min(data.len() as u64) as usize;
+    let end = (start + n).min(data.len());
+    &data[start..end]
+}
+
+/// The lengths and offsets where off-by-one errors live.
+fn lengths(page: usize, len: usize) -> Vec<usize> {
+    vec![0, 1, 7, page - 1, page, page + 1, 2 * page + 3, len, len + 1]
+}
+
+/// Compares `read` with the model at every offset of the first page, around
+/// the end of the map and at huge offsets.
+fn check_reads(read: impl Fn(u64, &mut [u8]) -> xmmap::Result<usize>, data: &[u8]) {
+    let page = page_size();
+    let len = data.len() as u64;
+    let mut offsets: Vec<u64> = (0..=page as u64).collect();
+    offsets.extend((len.saturating_sub(page as u64 + 2))..len + 3);
+    offsets.extend([len + page as u64, 1 << 40, u64::MAX / 2, u64::MAX - 2 * page as u64 - 8]);
+    let all = lengths(page, data.len());
+    let mut buf = vec![0; data.len() + 1];
+    let untouched = vec![0xEE; data.len() + 1];
+    for &off in &offsets {
+        for &n in &all {
+            let buf = &mut buf[..n];
+            buf.fill(0xEE);
+            if off.checked_add(n as u64).is_none() {
+                let e = read(off, buf).unwrap_err();
+                assert_eq!(*e.kind(), ErrorKind::InvalidInput, "read_at({off}, {n}): {e}");
+                continue;
+            }
+            let got = read(off, buf).unwrap_or_else(|e| panic!("read_at({off}, {n}): {e}"));
+            let want = model(data, off, n);
+            assert_eq!(got, want.len(), "read_at({off}, {n}) count");
+            assert!(buf[..got] == *want, "read_at({off}, {n}) bytes");
+            assert!(buf[got..] == untouched[got..n], "read_at({off}, {n}) wrote past count");
+        }
+    }
+    for off in [u64::MAX, u64::MAX - 3] {
+        let e = read(off, &mut [0; 8]).unwrap_err();
+        assert_eq!(*e.kind(), ErrorKind::InvalidInput, "read_at({off}, 8): {e}");
+    }
+}
+
+#[test]
+fn read_at_matches_pread_at_every_offset_of_a_page_and_the_end_of_the_map() {
+    let page = page_size();
+    let data = pattern(3 * page + 123);
+    let f = TempFile::with(&data);
+    let file = f.rw();
+    // SAFETY: only this test touches the file.
+    let map = unsafe { Map::map(&file).unwrap() };
+    check_reads(|o, b| map.read_at(o, b), &data);
+    // SAFETY: as above.
+    let map_mut = unsafe { MapMut::map_mut(&file).unwrap() };
+    check_reads(|o, b| map_mut.read_at(o, b), &data);
+    let raw = MapRaw::map(&file).unwrap();
+    check_reads(|o, b| raw.read_at(o, b), &data);
+    // A map that starts mid-page.
+    let raw = MapOptions::new().offset(13).map_raw_read_only(&file).unwrap();
+    check_reads(|o, b| raw.read_at(o, b), &data[13..]);
+}
+
+#[test]
+fn write_at_matches_pwrite_at_every_offset_of_a_page_and_the_end_of_the_map() {
+    let page = page_size();
+    let len = 2 * page + 77;
+    let f = TempFile::with(&vec![0; len]);
+    let file = f.rw();
+    let raw = MapRaw::map(&file).unwrap();
+    let mut anon = MapMut::map_anon(len).unwrap();
+    let mut want = vec![0u8; len];
+    let mut offsets: Vec<u64> = (0..=page as u64).step_by(3).collect();
+    offsets.extend((len - page - 2) as u64..len as u64 + 3);
+    offsets.extend([1 << 40, u64::MAX / 2]);
+    let mut stamp = 0u8;
+    for &off in &offsets {
+        for n in lengths(page, len) {
+            stamp = stamp.wrapping_add(1) | 1;
+            let src = vec![stamp; n];
+            let expect = model(&want, off, n).len();
+            assert_eq!(raw.write_at(off, &src).unwrap(), expect, "MapRaw::write_at({off}, {n})");
+            assert_eq!(anon.write_at(off, &src).unwrap(), expect, "MapMut::write_at({off}, {n})");
+            if expect > 0 {
+                want[off as usize..off as usize + expect].fill(stamp);
+            }
+        }
+    }
+    assert_eq!(
+        *raw.write_at(u64::MAX - 1, &[1, 2, 3]).unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
+    assert_eq!(*anon.write_at(u64::MAX, &[1]).unwrap_err().kind(), ErrorKind::InvalidInput);
+    assert!(anon[..] == want[..]);
+    raw.flush().unwrap();
+    assert!(f.contents() == want);
+}
+
+#[test]
+fn an_empty_map_reads_and_writes_nothing_at_any_offset() {
+    let f = TempFile::with(b"");
+    let raw = MapRaw::map(&f.rw()).unwrap();
+    assert!(raw.is_empty());
+    for off in [0, 1, 1 << 40, u64::MAX / 2] {
+        assert_eq!(raw.read_at(off, &mut [0; 16]).unwrap(), 0);
+        assert_eq!(raw.write_at(off, &[1; 16]).unwrap(), 0);
+    }
+    assert_eq!(*raw.read_at(u64::MAX, &mut [0; 2]).unwrap_err().kind(), ErrorKind::InvalidInput);
+    let mut anon = MapOptions::new().len(0).map_anon().unwrap();
+    assert_eq!(anon.read_at(0, &mut [0; 4]).unwrap(), 0);
+    assert_eq!(anon.write_at(0, &[1; 4]).unwrap(), 0);
+}
+
+#[test]
+fn truncated_file_gives_truncated_with_the_first_missing_byte_then_reads_again_when_regrown() {
+    let page = page_size();
+    let data = pattern(4 * page);
+    let f = TempFile::with(&data);
+    let file = f.rw();
+    let raw = MapRaw::map(&file).unwrap();
+    // SAFETY: the test reads this map only through the guarded read_at.
+    let map = unsafe { Map::map(&file).unwrap() };
+
+    file.set_len((page + 100) as u64).unwrap();
+    let mut buf = vec![0xEE; 4 * page];
+    for read in [raw.read_at(0, &mut buf), map.read_at(0, &mut buf)] {
+        let e = read.unwrap_err();
+        assert_eq!(*e.kind(), ErrorKind::Truncated { offset: 2 * page as u64 }, "{e}");
+        assert!(e.to_string().contains("truncated"), "{e}");
+    }
+    // The bytes before the missing page were copied: the file, then the
+    // zeroed tail of its last page.
+    assert!(buf[..page + 100] == data[..page + 100]);
+    assert!(buf[page + 100..2 * page].iter().all(|&b| b == 0));
+    let e = raw.read_at(3 * page as u64 + 5, &mut buf[..10]).unwrap_err();
+    assert_eq!(*e.kind(), ErrorKind::Truncated { offset: 3 * page as u64 + 5 });
+    let e = raw.write_at(2 * page as u64 - 1, &[7; 3]).unwrap_err();
+    assert_eq!(*e.kind(), ErrorKind::Truncated { offset: 2 * page as u64 });
+    // What is still backed reads fine.
+    assert_eq!(raw.read_at(page as u64, &mut buf[..page]).unwrap(), page);
+
+    file.set_len(4 * page as u64).unwrap();
+    assert_eq!(raw.read_at(0, &mut buf).unwrap(), 4 * page);
+    assert!(buf[..page + 100] == data[..page + 100]);
+    assert!(buf[page + 100..].iter().all(|&b| b == 0));
+    assert_eq!(raw.write_at(3 * page as u64, b"back").unwrap(), 4);
+    assert_eq!(map.read_at(3 * page as u64, &mut buf[..4]).unwrap(), 4);
+    assert_eq!(&buf[..4], b"back");
+}
+
+#[test]
+fn prot_none_and_read_only_maps_give_fault_not_a_signal() {
+    let page = page_size();
+    let f = TempFile::with(&pattern(2 * page));
+    // SAFETY: only this test touches the file.
+    let none = unsafe { Map::map(&f.read()).unwrap() }.make_none().unwrap();
+    let e = none.read_at(page as u64 + 3, &mut [0; 10]).unwrap_err();
+    assert_eq!(*e.kind(), ErrorKind::Fault { offset: page as u64 + 3 }, "{e}");
+    let e = none.write_at(0, &[1; 10]).unwrap_err();
+    assert_eq!(*e.kind(), ErrorKind::Fault { offset: 0 }, "{e}");
+
+    let read_only = MapRaw::map_read_only(&f.rw()).unwrap();
+    let e = read_only.write_at(5, &[1; 10]).unwrap_err();
+    assert_eq!(*e.kind(), ErrorKind::Fault { offset: 5 }, "{e}");
+    assert_eq!(read_only.read_at(5, &mut [0; 10]).unwrap(), 10);
+    assert!(f.contents() == pattern(2 * page));
+}
+
+#[test]
+fn many_threads_read_a_half_truncated_map_at_once() {
+    let page = page_size();
+    let pages = 16;
+    let data = pattern(pages * page);
+    let f = TempFile::with(&data);
+    let file = f.rw();
+    let raw = MapRaw::map(&file).unwrap();
+    let backed = 7 * page;
+    file.set_len(backed as u64).unwrap();
+    std::thread::scope(|s| {
+        for t in 0..8u64 {
+            let raw = &raw;
+            let data = &data;
+            s.spawn(move || {
+                let mut seed = t.wrapping_mul(0x9E37_79B9_7F4A_7C15) + 1;
+                let mut buf = vec![0; 3 * page];
+                for _ in 0..3000 {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    let off = (seed % (pages * page) as u64) as usize;
+                    let n = (seed >> 40) as usize % (3 * page) + 1;
+                    let end = (off + n).min(pages * page);
+                    match raw.read_at(off as u64, &mut buf[..n]) {
+                        Ok(got) => {
+                            assert!(end <= backed, "read {off}..{end} past {backed} succeeded");
+                            assert_eq!(got, end - off);
+                            assert!(buf[..got] == data[off..end]);
+                        }
+                        Err(e) => {
+                            assert!(end > backed, "read {off}..{end} failed: {e}");
+                            let first = off.max(backed) as u64;
+                            assert_eq!(*e.kind(), ErrorKind::Truncated { offset: first });
+                        }
+                    }
+                }
+            });
+        }
+    });
+}
+
+/// The signal numbers the child tests expect (Linux, every architecture).
+const SIGABRT: i32 = 6;
+const SIGBUS: i32 = 7;
+const SIGSEGV: i32 = 11;
+
+/// A two-page file whose map is truncated to nothing, with the guard
+/// handler already installed by a guarded read.
+fn truncated_map_with_guard_installed() -> (TempFile, Map) {
+    let page = page_size();
+    let f = TempFile::with(&pattern(2 * page));
+    let file = f.rw();
+    // SAFETY: the deadly touch is the point of the test; it runs in a child.
+    let map = unsafe { Map::map(&file).unwrap() };
+    assert_eq!(map.read_at(0, &mut [0; 8]).unwrap(), 8);
+    file.set_len(0).unwrap();
+    let e = map.read_at(page as u64, &mut [0; 8]).unwrap_err();
+    assert_eq!(*e.kind(), ErrorKind::Truncated { offset: page as u64 });
+    (f, map)
+}
+
+/// Reads one byte of `map` at `offset` the plain way (no guard).
+fn touch(map: &Map, offset: usize) -> u8 {
+    // SAFETY: in bounds; whether the page is backed is what the test is about.
+    unsafe { std::ptr::read_volatile(map.as_ptr().add(offset)) }
+}
+
+#[test]
+fn a_plain_deref_of_a_truncated_page_still_dies_of_sigbus() {
+    const NAME: &str = "guard::a_plain_deref_of_a_truncated_page_still_dies_of_sigbus";
+    if is_child(NAME) {
+        let (_f, map) = truncated_map_with_guard_installed();
+        let byte = map[page_size()];
+        println!("survived with {byte}");
+        std::process::exit(0);
+    }
+    assert_eq!(signal_of(run_child(NAME)), Some(SIGBUS));
+}
+
+extern "C" fn exit_42(_sig: c_int, _info: *mut libc::siginfo_t, _ctx: *mut libc::c_void) {
+    // SAFETY: _exit is async-signal-safe.
+    unsafe { libc::_exit(42) }
+}
+
+extern "C" fn exit_43(_sig: c_int) {
+    // SAFETY: _exit is async-signal-safe.
+    unsafe { libc::_exit(43) }
+}
+
+#[test]
+fn a_sigbus_handler_installed_before_ours_still_gets_its_own_faults() {
+    const NAME: &str = "guard::a_sigbus_handler_installed_before_ours_still_gets_its_own_faults";
+    if is_child(NAME) {
+        let siginfo = std::env::var("XMMAP_TEST_HANDLER").is_ok_and(|v| v == "siginfo");
+        // SAFETY: all-zero is a valid sigaction; the handlers only _exit.
+        unsafe {
+            let mut sa: libc::sigaction = std::mem::zeroed();
+            if siginfo {
+                sa.sa_sigaction = exit_42 as *const () as libc::sighandler_t;
+                sa.sa_flags = libc::SA_SIGINFO;
+            } else {
+                sa.sa_sigaction = exit_43 as *const () as libc::sighandler_t;
+            }
+            assert_eq!(libc::sigaction(libc::SIGBUS, &sa, std::ptr::null_mut()), 0);
+        }
+        // xmmap's handler is installed now, on top of the test's, and claims
+        // the guarded fault; the plain one goes to the test's handler.
+        let (_f, map) = truncated_map_with_guard_installed();
+        touch(&map, page_size());
+        std::process::exit(0);
+    }
+    let status = run_child_with(NAME, &[("XMMAP_TEST_HANDLER", "siginfo")]);
+    assert_eq!(status.code(), Some(42), "{status:?}");
+    let status = run_child_with(NAME, &[("XMMAP_TEST_HANDLER", "plain")]);
+    assert_eq!(status.code(), Some(43), "{status:?}");
+}
+
+#[test]
+fn an_ignored_sigbus_still_kills_on_a_plain_fault_as_without_the_handler() {
+    const NAME: &str =
+        "guard::an_ignored_sigbus_still_kills_on_a_plain_fault_as_without_the_handler";
+    if is_child(NAME) {
+        // SAFETY: SIG_IGN is a valid disposition.
+        unsafe { libc::signal(libc::SIGBUS, libc::SIG_IGN) };
+        let (_f, map) = truncated_map_with_guard_installed();
+        touch(&map, page_size());
+        std::process::exit(0);
+    }
+    assert_eq!(signal_of(run_child(NAME)), Some(SIGBUS));
+}
+
+/// Runs `test` in a child and returns its signal and its stderr.
+fn run_child_stderr(test: &str) -> (Option<i32>, String) {
+    let exe = std::env::current_exe().unwrap();
+    let out = Command::new(exe)
+        .args([test, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD_ENV, test)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (signal_of(out.status), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[allow(unconditional_recursion)]
+fn recurse(depth: u64) -> u64 {
+    let pad = std::hint::black_box([depth; 64]);
+    recurse(depth + 1) + pad[3]
+}
+
+#[test]
+fn a_stack_overflow_is_still_reported_by_rust_after_the_handler_is_installed() {
+    const NAME: &str =
+        "guard::a_stack_overflow_is_still_reported_by_rust_after_the_handler_is_installed";
+    if is_child(NAME) {
+        let (_f, _map) = truncated_map_with_guard_installed();
+        // A thread of our own: a known stack size and an alternate signal stack.
+        let t = std::thread::Builder::new().stack_size(256 << 10).spawn(|| recurse(0));
+        println!("{}", t.unwrap().join().unwrap());
+        std::process::exit(0);
+    }
+    let (signal, stderr) = run_child_stderr(NAME);
+    assert_eq!(signal, Some(SIGABRT), "{stderr}");
+    assert!(stderr.contains("has overflowed its stack"), "{stderr}");
+}
+
+#[test]
+fn a_plain_touch_of_a_prot_none_map_still_dies_of_sigsegv() {
+    const NAME: &str = "guard::a_plain_touch_of_a_prot_none_map_still_dies_of_sigsegv";
+    if is_child(NAME) {
+        let (_f, map) = truncated_map_with_guard_installed();
+        let none = map.make_none().unwrap();
+        assert!(matches!(
+            none.read_at(0, &mut [0; 4]).unwrap_err().kind(),
+            ErrorKind::Fault { .. }
+        ));
+        // SAFETY: in bounds; the fault is the point of the test.
+        let byte = unsafe { std::ptr::read_volatile(none.as_ptr()) };
+        println!("survived with {byte}");
+        std::process::exit(0);
+    }
+    assert_eq!(signal_of(run_child(NAME)), Some(SIGSEGV));
+}
