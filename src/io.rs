@@ -304,18 +304,7 @@ mod tests {
     use super::*;
     use std::io::Cursor;
 
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n.max(1)
-        }
-    }
+    use crate::testutil::Rng;
 
     fn same<T: std::fmt::Debug + PartialEq>(a: io::Result<T>, b: io::Result<T>, what: &str) {
         match (a, b) {

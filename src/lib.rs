@@ -135,6 +135,8 @@ mod io;
 mod map;
 mod scan;
 mod sys;
+#[cfg(test)]
+mod testutil;
 
 #[cfg(feature = "memmap2-compat")]
 pub mod compat;

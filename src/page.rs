@@ -119,16 +119,7 @@ pub(crate) fn human(n: u64) -> String {
 mod tests {
     use super::*;
 
-    /// A small xorshift generator: property tests without a dependency.
-    pub(crate) struct Rng(u64);
-    impl Rng {
-        pub(crate) fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-    }
+    use crate::testutil::Rng;
 
     #[test]
     fn page_size_is_a_power_of_two_and_stable() {

@@ -1157,19 +1157,7 @@ impl Drop for WindowCursor<'_> {
 mod tests {
     use super::*;
 
-    /// A small xorshift generator: property tests without a dependency.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
-        }
-    }
+    use crate::testutil::Rng;
 
     #[test]
     fn the_cache_and_its_cursors_can_be_shared_between_threads() {

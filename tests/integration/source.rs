@@ -330,16 +330,7 @@ fn sealed_memfd_refuses_bad_names() {
     assert!(map_sealed(&empty).unwrap().is_empty());
 }
 
-/// A small xorshift generator.
-struct Rng(u64);
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n.max(1)
-    }
-}
+use crate::common::Rng;
 
 /// Random reads, seeks, line reads and positioned reads on a Reader and on
 /// a Cursor over the same bytes: same results, same positions.

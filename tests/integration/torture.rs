@@ -113,21 +113,7 @@ fn check(words: &[u64], first: usize) -> u64 {
     torn
 }
 
-/// xorshift64: cheap, deterministic per seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+use crate::common::Rng;
 
 fn soak_secs() -> u64 {
     std::env::var("XMMAP_SOAK_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(3)

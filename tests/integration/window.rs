@@ -11,29 +11,7 @@ use std::process::Command;
 use crate::common::*;
 use xmmap::{page_size, ErrorKind, WindowCache, WindowConfig, WindowCursor, WindowFile};
 
-/// A small xorshift generator: property tests without a dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        if n == 0 {
-            0
-        } else {
-            self.next() % n
-        }
-    }
-
-    fn bytes(&mut self, len: usize) -> Vec<u8> {
-        (0..len).map(|_| self.next() as u8).collect()
-    }
-}
+use crate::common::Rng;
 
 /// `pread` until `buf` is full or the file ends.
 fn pread(file: &File, offset: u64, buf: &mut [u8]) -> usize {
