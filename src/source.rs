@@ -373,7 +373,10 @@ impl SourceOptions {
         let info = sys::fstat(file)
             .map_err(|e| Error::with_source(ErrorKind::Io, format!("fstat of {name}"), e))?;
         let page = page_size() as u64;
-        let fs = if info.kind == FileKind::Regular && info.size == page {
+        // Only a page-sized file that would otherwise be mapped needs the
+        // sysfs check: one that is read anyway skips the `fstatfs`.
+        let may_map = !self.force_read && !self.force_map && self.threshold <= page;
+        let fs = if may_map && info.kind == FileKind::Regular && info.size == page {
             sys::fs_kind(file).unwrap_or(FsKind::Other)
         } else {
             FsKind::Other
