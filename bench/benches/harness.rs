@@ -42,6 +42,12 @@ impl Ctx {
         Plan::new(if self.quick { 21 } else { 41 }, Duration::from_millis(5))
     }
 
+    /// Source, guard and window sections: short calls, cheap rounds.
+    fn reads_plan(&self) -> Plan {
+        let sample = if self.quick { Duration::from_millis(5) } else { Duration::from_millis(20) };
+        Plan::new(if self.quick { 11 } else { 21 }, sample)
+    }
+
     fn small_plan(&self) -> Plan {
         let sample = if self.quick { Duration::from_millis(5) } else { Duration::from_millis(20) };
         Plan::new(if self.quick { 5 } else { 11 }, sample)
@@ -393,7 +399,7 @@ fn source(ctx: &Ctx) -> io::Result<Section> {
     ];
     let title =
         format!("Source against the better of read() and a map, hot, {}", Place::Temp.label());
-    let mut s = compare(&title, &inputs, &mut methods, &ctx.small_plan())?;
+    let mut s = compare(&title, &inputs, &mut methods, &ctx.reads_plan())?;
     s.notes.push(format!(
         "each call: open + the bytes + xor kernel + drop; Source::open with the defaults \
          (mapped from {}, read below)",
@@ -469,7 +475,7 @@ fn guard(ctx: &Ctx) -> io::Result<Section> {
     const G4: &str = "guarded read_at, random 4 KiB";
     const PREAD: &str = "pread, random 4 KiB";
     let dir = TempDir::new(&Place::Shm)?;
-    let plan = ctx.small_plan();
+    let plan = ctx.reads_plan();
 
     // 64 KiB reads front to back through a map larger than the caches,
     // wrapping; each call moves the next CALL bytes.
@@ -542,6 +548,12 @@ fn guard(ctx: &Ctx) -> io::Result<Section> {
     Ok(s)
 }
 
+/// The fraction of lookups that hit between two snapshots of a cache.
+fn hit_rate(after: &xmmap::WindowStats, before: &xmmap::WindowStats) -> f64 {
+    let hits = after.hits - before.hits;
+    hits as f64 / (hits + after.misses - before.misses).max(1) as f64
+}
+
 /// The window cache: random 4 KiB hits through `WindowCache::read_at`
 /// against `pread`, the cost of a cursor hit over a slice access, and a
 /// skewed workload over a file four times the mapped limit.
@@ -552,10 +564,11 @@ fn window(ctx: &Ctx) -> io::Result<Section> {
     const CURSOR: &str = "cursor hits, 8-byte reads";
     const PREAD_Z: &str = "pread, zipf 4 KiB";
     const SKEW: &str = "WindowCache::read_at, zipf";
+    const SKEW64: &str = "read_at, zipf, 64 KiB windows";
     const WINDOW: u64 = 1 << 20;
     let err = |e: xmmap::Error| io::Error::from(e);
     let dir = TempDir::new(&Place::Shm)?;
-    let plan = ctx.small_plan();
+    let plan = ctx.reads_plan();
     let len: u64 = if ctx.quick { 64 << 20 } else { 256 << 20 };
     let path = dir.file("pack", len)?;
     let blocks = len / 4096;
@@ -583,9 +596,7 @@ fn window(ctx: &Ctx) -> io::Result<Section> {
     );
     let mut s = compare(&title, std::slice::from_ref(&input), &mut methods, &plan)?;
     drop(methods);
-    let after = fits.stats();
-    let fit_rate = (after.hits - before.hits) as f64
-        / ((after.hits + after.misses) - (before.hits + before.misses)).max(1) as f64;
+    let fit_rate = hit_rate(&fits.stats(), &before);
 
     // Cursor hits: 8-byte reads at random offsets inside one pinned window,
     // against the same reads from a slice of the same bytes.
@@ -604,24 +615,24 @@ fn window(ctx: &Ctx) -> io::Result<Section> {
     drop(methods);
     s.measurements.extend(c.measurements);
 
-    // Skewed: zipf-like reads over a file four times the mapped limit.
-    let skewed = xmmap::WindowConfig::new()
-        .window_size(WINDOW)
-        .mapped_limit(len / 4)
-        .build()
-        .map_err(err)?;
-    let hs = skewed.open(&path).map_err(err)?;
+    // Skewed: zipf-like reads over a file four times the mapped limit,
+    // with 1 MiB windows and with 64 KiB ones (cheaper misses, more of them).
+    let skewed = |window: u64| {
+        xmmap::WindowConfig::new().window_size(window).mapped_limit(len / 4).build().map_err(err)
+    };
+    let (big, small) = (skewed(WINDOW)?, skewed(64 << 10)?);
+    let (hb, hs) = (big.open(&path).map_err(err)?, small.open(&path).map_err(err)?);
     let zipf = offsets::zipf(1 << 16, blocks, 4096, 0xf00d);
-    let before = skewed.stats();
+    let (big0, small0) = (big.stats(), small.stats());
     let mut methods = vec![
         block_reads(PREAD_Z, zipf.clone(), |off, buf| file.read_at(buf, off)),
-        block_reads(SKEW, zipf, |off, buf| Ok(skewed.read_at(hs, off, buf)?)),
+        block_reads(SKEW, zipf.clone(), |off, buf| Ok(big.read_at(hb, off, buf)?)),
+        block_reads(SKEW64, zipf, |off, buf| Ok(small.read_at(hs, off, buf)?)),
     ];
     let z = compare(&title, std::slice::from_ref(&input), &mut methods, &plan)?;
     drop(methods);
-    let after = skewed.stats();
-    let skew_rate = (after.hits - before.hits) as f64
-        / ((after.hits + after.misses) - (before.hits + before.misses)).max(1) as f64;
+    let (big1, small1) = (big.stats(), small.stats());
+    let (skew_rate, skew64_rate) = (hit_rate(&big1, &big0), hit_rate(&small1, &small0));
     s.measurements.extend(z.measurements);
 
     s.notes.push(format!(
@@ -639,17 +650,20 @@ fn window(ctx: &Ctx) -> io::Result<Section> {
     let per = |m: &str, n: u64| s.get(m, CALL).map_or(f64::NAN, |x| x.median_ns / n as f64);
     s.notes.push(format!(
         "per read: pread {:.0} ns, read_at hit {:.0} ns; 8 bytes: slice {:.1} ns, cursor {:.1} ns; \
-         zipf: pread {:.0} ns, read_at {:.0} ns",
+         zipf: pread {:.0} ns, read_at {:.0} ns (64 KiB windows: {:.0} ns)",
         per(PREAD_U, CALL >> 12),
         per(HITS, CALL >> 12),
         per(SLICE, CALL >> 3),
         per(CURSOR, CALL >> 3),
         per(PREAD_Z, CALL >> 12),
-        per(SKEW, CALL >> 12)
+        per(SKEW, CALL >> 12),
+        per(SKEW64, CALL >> 12)
     ));
     s.notes.push(format!(
-        "hit rate while timed: all hits {fit_rate:.3}, zipf {skew_rate:.3} (peak mapped {})",
-        size_label(after.peak_mapped)
+        "hit rate while timed: all hits {fit_rate:.3}; zipf {skew_rate:.3} with 1 MiB windows, \
+         {skew64_rate:.3} with 64 KiB (peak mapped {} and {})",
+        size_label(big1.peak_mapped),
+        size_label(small1.peak_mapped)
     ));
     s.add_ratio(
         "read_at hits vs pread, uniform 4 KiB (speed-up)",
@@ -666,6 +680,12 @@ fn window(ctx: &Ctx) -> io::Result<Section> {
         s.time_ratio(PREAD_Z, SKEW, CALL),
         None,
     );
-    s.add_ratio("zipf hit rate, file = 4x mapped_limit", Some(skew_rate), None);
+    s.add_ratio(
+        "read_at vs pread, zipf, 64 KiB windows (speed-up)",
+        s.time_ratio(PREAD_Z, SKEW64, CALL),
+        None,
+    );
+    s.add_ratio("zipf hit rate, 1 MiB windows, file = 4x mapped_limit", Some(skew_rate), None);
+    s.add_ratio("zipf hit rate, 64 KiB windows", Some(skew64_rate), None);
     Ok(s)
 }
