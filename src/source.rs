@@ -33,7 +33,13 @@
 //!
 //! ```text
 //! cargo bench --bench crossover
+//! scripts/bench.sh source
 //! ```
+//!
+//! The second is the harness's check of the default as a whole: `Source`
+//! per file against the better of `std::fs::read` and a plain map at every
+//! size from 1 KiB to 64 MiB, with a target of at most 1.10x (the figures
+//! are in BENCHMARKS.md).
 //!
 //! # Sealed memory files
 //!
