@@ -263,13 +263,15 @@ fn scan_one_cpu(ctx: &Ctx) -> io::Result<Section> {
     })?
 }
 
+/// One hot file of each of [`FILE_SIZES`] in `dir`.
+fn sized_files(dir: &TempDir) -> io::Result<Vec<Input>> {
+    FILE_SIZES.iter().map(|&size| Input::open(&dir.file(&format!("f{size}"), size)?)).collect()
+}
+
 /// Per-file time of read() and mmap across sizes, hot, in the temp dir.
 fn small_files(ctx: &Ctx) -> io::Result<Section> {
     let dir = TempDir::new(&Place::Temp)?;
-    let mut inputs = Vec::new();
-    for size in FILE_SIZES {
-        inputs.push(Input::open(&dir.file(&format!("f{size}"), size)?)?);
-    }
+    let inputs = sized_files(&dir)?;
     let mut methods = vec![
         Method::read(1 << 20),
         Method::xmmap_map(),
@@ -388,10 +390,7 @@ fn source(ctx: &Ctx) -> io::Result<Section> {
     const MAP: &str = "xmmap map";
     const SOURCE: &str = "Source";
     let dir = TempDir::new(&Place::Temp)?;
-    let mut inputs = Vec::new();
-    for size in FILE_SIZES {
-        inputs.push(Input::open(&dir.file(&format!("f{size}"), size)?)?);
-    }
+    let inputs = sized_files(&dir)?;
     let mut methods = vec![
         Method::read_to_vec(),
         Method::xmmap_map(),
