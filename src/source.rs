@@ -33,7 +33,13 @@
 //!
 //! ```text
 //! cargo bench --bench crossover
+//! scripts/bench.sh source
 //! ```
+//!
+//! The second is the harness's check of the default as a whole: `Source`
+//! per file against the better of `std::fs::read` and a plain map at every
+//! size from 1 KiB to 64 MiB, with a target of at most 1.10x (the figures
+//! are in BENCHMARKS.md).
 //!
 //! # Sealed memory files
 //!
@@ -373,7 +379,10 @@ impl SourceOptions {
         let info = sys::fstat(file)
             .map_err(|e| Error::with_source(ErrorKind::Io, format!("fstat of {name}"), e))?;
         let page = page_size() as u64;
-        let fs = if info.kind == FileKind::Regular && info.size == page {
+        // Only a page-sized file that would otherwise be mapped needs the
+        // sysfs check: one that is read anyway skips the `fstatfs`.
+        let may_map = !self.force_read && !self.force_map && self.threshold <= page;
+        let fs = if may_map && info.kind == FileKind::Regular && info.size == page {
             sys::fs_kind(file).unwrap_or(FsKind::Other)
         } else {
             FsKind::Other

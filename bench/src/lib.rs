@@ -7,8 +7,10 @@
 //! - [`kernel`]: the one scan kernel every method runs (an xor of `u64`
 //!   words), so methods differ only in how the bytes reach memory;
 //! - [`method`]: the ways to get a file's bytes into the kernel — `read()`,
-//!   a plain xmmap map, the fast path [`xmmap::scan`], and the in-memory
-//!   ceiling (the kernel over a resident heap buffer);
+//!   a plain xmmap map, [`xmmap::Source`], the fast path [`xmmap::scan`],
+//!   and the in-memory ceiling (the kernel over a resident heap buffer);
+//! - [`offsets`]: uniform and skewed (zipf-like) offsets for positioned
+//!   reads;
 //! - [`timing`]: repeated, interleaved rounds and medians, so that a noisy
 //!   neighbour slows every method of a round alike;
 //! - [`report`]: plain result structs ([`Section`], [`Measurement`],
@@ -24,6 +26,7 @@ pub mod files;
 pub mod kernel;
 pub mod machine;
 pub mod method;
+pub mod offsets;
 pub mod report;
 pub mod timing;
 

@@ -105,6 +105,26 @@ impl<'a> Method<'a> {
         })
     }
 
+    /// The whole file read into a new `Vec` (`std::fs::read`: `open`,
+    /// `fstat`, `read()` to end of file) + the kernel + free: what reading
+    /// costs a caller who needs all of the bytes at once, as [`Source`]
+    /// holds them.
+    ///
+    /// [`Source`]: xmmap::Source
+    pub fn read_to_vec() -> Method<'a> {
+        Method::new("read() to Vec", |input| Ok(xor(&std::fs::read(&input.path)?)))
+    }
+
+    /// `open` + [`xmmap::SourceOptions::open`] with `options` (mapped or
+    /// read, as the options decide) + the kernel + drop.
+    pub fn xmmap_source(name: impl Into<String>, options: xmmap::SourceOptions) -> Method<'a> {
+        Method::new(name, move |input| {
+            // SAFETY: see the module's # Safety: nobody changes the file.
+            let src = unsafe { options.open(&input.path) }?;
+            Ok(xor(&src))
+        })
+    }
+
     /// `open` + a plain xmmap map of the whole file + the kernel + unmap.
     pub fn xmmap_map() -> Method<'a> {
         Method::new("xmmap map", |input| {

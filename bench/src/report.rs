@@ -125,6 +125,39 @@ impl Section {
         Some(a.median_ns / b.median_ns)
     }
 
+    /// Time of `a` over the time of the faster of `others` on `size` bytes:
+    /// per round, `a` over the least of the others in that round, then the
+    /// median (the ratio of medians when the rounds do not line up).
+    pub fn time_ratio_to_best(&self, a: &str, others: &[&str], size: u64) -> Option<f64> {
+        let a = self.get(a, size)?;
+        let others: Vec<&Measurement> =
+            others.iter().map(|o| self.get(o, size)).collect::<Option<_>>()?;
+        let n = a.samples_ns.len();
+        if n > 0 && others.iter().all(|o| o.samples_ns.len() == n) {
+            let r: Vec<f64> = (0..n)
+                .map(|i| {
+                    let best = others.iter().map(|o| o.samples_ns[i]).fold(f64::INFINITY, f64::min);
+                    a.samples_ns[i] / best
+                })
+                .collect();
+            return Some(median(&r));
+        }
+        let best = others.iter().map(|o| o.median_ns).fold(f64::INFINITY, f64::min);
+        Some(a.median_ns / best)
+    }
+
+    /// Nanoseconds per call that `a` takes beyond `b` on `size` bytes: the
+    /// median of the per-round differences (of the medians when the rounds
+    /// do not line up).
+    pub fn time_diff(&self, a: &str, b: &str, size: u64) -> Option<f64> {
+        let (a, b) = (self.get(a, size)?, self.get(b, size)?);
+        if a.samples_ns.len() == b.samples_ns.len() && !a.samples_ns.is_empty() {
+            let d: Vec<f64> = a.samples_ns.iter().zip(&b.samples_ns).map(|(x, y)| x - y).collect();
+            return Some(median(&d));
+        }
+        Some(a.median_ns - b.median_ns)
+    }
+
     /// Adds the ratio `name` = `value` with `target`; a missing value (a
     /// method that was not measured) is left out.
     pub fn add_ratio(&mut self, name: &str, value: Option<f64>, target: Option<Target>) {
@@ -310,6 +343,23 @@ mod tests {
         assert_eq!(s.crossover("read", "mmap"), Some(4));
         assert_eq!(s.crossover("mmap", "read"), None);
         assert_eq!(s.time_ratio("mmap", "read", 5), Some(0.2));
+    }
+
+    #[test]
+    fn ratio_to_the_best_and_differences_go_round_by_round() {
+        let mut s = Section::new("t");
+        for (name, samples) in [
+            ("src", vec![10.0, 12.0, 30.0]),
+            ("read", vec![8.0, 20.0, 10.0]),
+            ("map", vec![9.0, 10.0, 40.0]),
+        ] {
+            s.measurements.push(Measurement::from_samples(name, 1, samples, 1));
+        }
+        // Per round: 10/8, 12/10, 30/10; the median is 1.25.
+        assert_eq!(s.time_ratio_to_best("src", &["read", "map"], 1), Some(1.25));
+        // Per round: 2, -8, 20; the median is 2.
+        assert_eq!(s.time_diff("src", "read", 1), Some(2.0));
+        assert_eq!(s.time_ratio_to_best("src", &["none"], 1), None);
     }
 
     #[test]

@@ -35,6 +35,17 @@ impl Input {
         let size = file.metadata()?.len();
         Ok(Input { path: path.to_path_buf(), size, file })
     }
+
+    /// Opens `path` as an input whose `size` is `bytes`, the bytes each call
+    /// of a method moves, instead of the file's size: for methods that read
+    /// parts of a file per call (the tables' GB/s is then their throughput).
+    ///
+    /// # Errors
+    ///
+    /// The file cannot be opened.
+    pub fn per_call(path: &Path, bytes: u64) -> io::Result<Input> {
+        Ok(Input { path: path.to_path_buf(), size: bytes, file: File::open(path)? })
+    }
 }
 
 /// How long to measure.
