@@ -416,7 +416,7 @@ fn rows() -> Vec<Row> {
                         .unwrap(),
                 )
             },
-            want: E("Io", ""),
+            want: E("PermissionDenied", "O_PATH"),
         },
         Row {
             input: "an O_APPEND read-write descriptor, map_mut",

@@ -1,4 +1,7 @@
-//! Regression tests for bugs the fuzzer found; each is named after what broke.
+//! Regression tests for bugs the fuzzer and the bad-input table found, and
+//! for errors that were unclear; each is named after what broke.
+
+use std::os::unix::fs::OpenOptionsExt;
 
 use crate::common::*;
 use xmmap::{page_size, Advice, ErrorKind, MapOptions, RemapOptions, UncheckedAdvice};
@@ -96,4 +99,22 @@ fn lock_over_truncated_pages_does_not_blame_mmap() {
     assert!(s.starts_with("mlock of"), "{s}");
     assert!(s.contains("truncated"), "{s}");
     assert_eq!(m[0], pattern(1)[0]);
+}
+
+/// mmap of an O_PATH descriptor failed with a bare EBADF ("Bad file
+/// descriptor", kind Io), although fstat had just accepted the descriptor.
+#[test]
+fn an_o_path_descriptor_is_named_instead_of_a_bare_ebadf() {
+    let f = TempFile::with(b"data");
+    let o_path =
+        std::fs::OpenOptions::new().read(true).custom_flags(libc::O_PATH).open(&f.path).unwrap();
+    // SAFETY: nothing is mapped.
+    let e = unsafe { MapOptions::new().map(&o_path) }.unwrap_err();
+    let s = e.to_string();
+    assert_eq!(e.kind(), &ErrorKind::PermissionDenied, "{s}");
+    assert!(s.contains("O_PATH") && s.contains("open the file for reading"), "{s}");
+    assert!(s.contains(&f.path.display().to_string()), "{s}");
+    assert_eq!(e.raw_os_error(), Some(libc::EBADF));
+    let e = MapOptions::new().map_raw(&o_path).unwrap_err();
+    assert_eq!(e.kind(), &ErrorKind::PermissionDenied, "{e}");
 }
