@@ -741,7 +741,7 @@ fn rows() -> Vec<Row> {
                 let (_f, m) = truncated();
                 got(m.advise(Advice::PopulateRead), |_| "advised".into())
             },
-            want: E("", "MADV_POPULATE_READ"),
+            want: E("Truncated", "no longer backs map offset"),
         },
         Row {
             input: "truncated under a map: lock over the lost pages",
