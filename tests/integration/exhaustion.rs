@@ -1,12 +1,15 @@
-//! Running out: of address space under a small `RLIMIT_AS`, of mappings at
-//! `vm.max_map_count`, and of the budget `XMMAP_LIMIT` sets. Each runs in a
+//! Running out: of address space under a small `RLIMIT_AS` (for plain maps
+//! and for the window cache), of mappings at `vm.max_map_count`, and of the
+//! budget `XMMAP_LIMIT` sets. Each runs in a
 //! child (limits and thousands of mappings must not touch the other tests);
 //! nothing may panic, every failure is a typed error with what to check,
 //! and everything is released afterwards.
 
 use crate::child;
 use crate::common::*;
-use xmmap::{page_size, ErrorKind, MapMut, MapOptions};
+use std::os::unix::fs::FileExt;
+
+use xmmap::{page_size, ErrorKind, MapMut, MapOptions, WindowConfig};
 
 const ENOMEM_PREFIX: &str =
     "mmap failed, check sys.vm.max_map_count and/or RLIMIT_DATA: Cannot allocate memory";
@@ -88,6 +91,102 @@ fn a_small_rlimit_as_gives_the_enomem_hint_and_mapping_recovers() {
     assert_eq!(&small[..], &pattern(64 << 10)[..]);
     drop(small);
     assert_eq!(map_count(), before, "mappings left behind");
+    std::process::exit(0);
+}
+
+/// `window::enomem_evicts_every_unused_window_and_retries_once` pins the
+/// retry step by step; this one keeps a cache working for many reads under
+/// an address space with room for two windows and a bit.
+#[test]
+fn a_small_rlimit_as_keeps_the_window_cache_evicting_and_reading_right() {
+    const NAME: &str =
+        "exhaustion::a_small_rlimit_as_keeps_the_window_cache_evicting_and_reading_right";
+    if !is_child(NAME) {
+        return run(NAME, &[]);
+    }
+    let w = (2u64 << 20).max(2 * page_size() as u64);
+    let windows = 12;
+    let data = pattern((windows * w) as usize);
+    let f = TempFile::with(&data);
+    let model = f.read();
+    let cache = WindowConfig::new()
+        .window_size(w)
+        .mapped_limit(u64::MAX)
+        .limit(xmmap::Limit::none())
+        .build()
+        .unwrap();
+    let h = cache.open(&f.path).unwrap();
+    // Everything allocated before the limit: buffers, and room for cursors.
+    let mut buf = vec![0u8; w as usize];
+    let mut want = vec![0u8; w as usize];
+    let mut cursors = Vec::with_capacity(8);
+    let before = map_count();
+    // SAFETY: nothing writes or truncates the file.
+    let mut first = unsafe { cache.cursor(h).unwrap() };
+    // SAFETY: as above.
+    let mut fifth = unsafe { cache.cursor(h).unwrap() };
+    assert_eq!(first.at(0).unwrap()[..10], data[..10]);
+    assert_eq!(fifth.at(5 * w).unwrap()[..10], data[5 * w as usize..][..10]);
+    // In whole MiB, as the message shows it: room for two windows and a bit.
+    let limit = (vm_size() + 11 * w / 4) >> 20 << 20;
+    let lim = libc::rlimit { rlim_cur: limit, rlim_max: libc::RLIM_INFINITY };
+    // SAFETY: setrlimit with a valid struct, in this child only.
+    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_AS, &lim) }, 0);
+
+    // Random reads all over the file: windows come and go, every read is right.
+    let mut s = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        s
+    };
+    for _ in 0..300 {
+        let offset = next() % (windows * w);
+        let len = (1 + next() % w) as usize;
+        let n = cache.read_at(h, offset, &mut buf[..len]).unwrap();
+        let m = model.read_at(&mut want[..len], offset).unwrap();
+        assert_eq!(n, m, "read_at at {offset}+{len}");
+        assert!(buf[..n] == want[..n], "read_at at {offset}+{len} differs from pread");
+    }
+    let s = cache.stats();
+    eprintln!("300 reads under RLIMIT_AS: {s}");
+    assert!(s.enomem_retries > 0 && s.evictions > 0, "the address space never ran out:\n{s}");
+    assert_eq!(s.pinned_windows, 2, "{s}");
+    // The pinned windows were never evicted and still read the file.
+    assert_eq!(first.at(1).unwrap()[..10], data[1..11]);
+    assert_eq!(fifth.at(5 * w + 1).unwrap()[..10], data[5 * w as usize + 1..][..10]);
+
+    // Pin windows until nothing can be evicted: the error carries git's hint.
+    let err = loop {
+        // SAFETY: as above.
+        let mut c = unsafe { cache.cursor(h).unwrap() };
+        let at = (2 + cursors.len() as u64) * w;
+        match c.at(at) {
+            Ok(bytes) => assert_eq!(bytes[..10], data[at as usize..][..10]),
+            Err(e) => break e,
+        }
+        cursors.push(c);
+        assert!(cursors.len() < 8, "the address space limit never bit");
+    };
+    let text = err.to_string();
+    assert_eq!(err.kind(), &ErrorKind::OutOfMemory, "{text}");
+    assert_eq!(err.raw_os_error(), Some(libc::ENOMEM), "{text}");
+    assert!(text.starts_with(ENOMEM_PREFIX), "{text}");
+    assert!(text.contains(&format!("RLIMIT_AS = {} MiB", limit >> 20)), "{text}");
+    assert!(number_after(&text, "mappings now = ").is_some(), "{text}");
+    let s = cache.stats();
+    assert_eq!(s.open_windows, s.pinned_windows, "an unused window survived the retry:\n{s}");
+
+    // Unpinned, the cache works again.
+    drop(cursors);
+    cache.read_exact_at(h, 11 * w, &mut buf[..100]).unwrap();
+    assert!(buf[..100] == data[11 * w as usize..][..100]);
+    drop((first, fifth));
+    drop(cache);
+    assert_eq!(map_count(), before, "a window outlived its cache");
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    assert!(!maps.contains(&f.path.display().to_string()), "{maps}");
     std::process::exit(0);
 }
 
