@@ -170,6 +170,7 @@ fn a_small_rlimit_as_keeps_the_window_cache_evicting_and_reading_right() {
         assert!(cursors.len() < 8, "the address space limit never bit");
     };
     let text = err.to_string();
+    eprintln!("with {} more windows pinned: {text}", cursors.len());
     assert_eq!(err.kind(), &ErrorKind::OutOfMemory, "{text}");
     assert_eq!(err.raw_os_error(), Some(libc::ENOMEM), "{text}");
     assert!(text.starts_with(ENOMEM_PREFIX), "{text}");
