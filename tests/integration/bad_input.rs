@@ -949,7 +949,7 @@ fn rows() -> Vec<Row> {
                 let z = File::open("/dev/zero").unwrap();
                 with_address_space_room(256 << 20, || source(&SourceOptions::new(), &z))
             },
-            want: E("OutOfMemory", "no memory for a buffer"),
+            want: E("OutOfMemory", "give the bytes to read with SourceOptions::len"),
         },
         Row {
             input: "Source with force_map on /dev/zero without a length",
