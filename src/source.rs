@@ -530,11 +530,17 @@ fn read_file(
     let read_error = |e: std::io::Error, at: u64| {
         Error::with_source(ErrorKind::Io, format!("read of {name} at offset {at}"), e)
     };
+    // A stream read to its end may never end (/dev/zero): say how to bound it.
+    let endless = if !positional && len.is_none() {
+        "; it was being read to end of file: give the bytes to read with SourceOptions::len"
+    } else {
+        ""
+    };
     let no_room = |bytes: u64| {
         Error::new(
             ErrorKind::OutOfMemory,
             format!(
-                "cannot read {name}: no memory for a buffer of {bytes} bytes ({})",
+                "cannot read {name}: no memory for a buffer of {bytes} bytes ({}){endless}",
                 human(bytes)
             ),
         )

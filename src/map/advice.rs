@@ -106,6 +106,12 @@ impl UncheckedAdvice {
     }
 }
 
+/// Whether `raw` is `MADV_POPULATE_READ` or `MADV_POPULATE_WRITE`, whose
+/// `EFAULT` means a page would raise `SIGBUS` (the file no longer backs it).
+pub(super) fn populates(raw: i32) -> bool {
+    matches!(raw, libc_madv::POPULATE_READ | libc_madv::POPULATE_WRITE)
+}
+
 /// Linux's `MADV_*` numbers (the same on every architecture xmmap builds for).
 mod libc_madv {
     pub(super) const NORMAL: i32 = 0;

@@ -140,8 +140,41 @@ impl Inner {
         }
         // SAFETY: the range is ours; the caller accepts the advice's effect.
         unsafe { sys::madvise(ptr, span, advice) }.map_err(|e| {
-            os_error(e, &format!("madvise({name}) of {len} bytes at map offset {offset}"), None)
+            let what = format!("madvise({name}) of {len} bytes at map offset {offset}");
+            if e.raw_os_error() == Some(libc_errno::EFAULT) && advice::populates(advice) {
+                // The kernel's "a SIGBUS would have been raised": a page the
+                // file no longer backs. Say which, as guarded access does.
+                let lost = self.first_unbacked(ptr, span, advice).max(offset as u64);
+                return Error::with_source(
+                    ErrorKind::Truncated { offset: lost },
+                    format!(
+                        "{what}: the file no longer backs map offset {lost} (it was truncated \
+                         under the map; check the file's size and who shrinks it)"
+                    ),
+                    e,
+                );
+            }
+            os_error(e, &what, None)
         })
+    }
+
+    /// The map offset of the first page in `ptr..ptr + span` that `advice`
+    /// (a populate) cannot fault in, found by halving: populating a prefix
+    /// succeeds exactly when every page of it is backed, and the pages
+    /// before the first lost one are populated already.
+    fn first_unbacked(&self, ptr: *mut u8, span: usize, advice: i32) -> u64 {
+        let pages = span.div_ceil(self.granule);
+        let (mut ok, mut bad) = (0, pages);
+        while bad - ok > 1 {
+            let mid = ok + (bad - ok) / 2;
+            // SAFETY: a prefix of a range of ours; populating changes no contents.
+            match unsafe { sys::madvise(ptr, mid * self.granule, advice) } {
+                Ok(()) => ok = mid,
+                Err(_) => bad = mid,
+            }
+        }
+        let page = ptr as usize - self.base.as_ptr() as usize + ok * self.granule;
+        page.saturating_sub(self.delta) as u64
     }
 
     pub(crate) fn lock(&self, offset: usize, len: usize) -> Result<()> {

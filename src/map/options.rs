@@ -1001,6 +1001,18 @@ fn mmap_error(err: std::io::Error, o: &MapOptions, plan: &Plan, path: Option<&st
             err,
         );
     }
+    if code == errno::EBADF && path.is_some() {
+        // fstat and fcntl accepted the descriptor just before, so it is open
+        // but allows no I/O: O_PATH.
+        return Error::with_source(
+            ErrorKind::PermissionDenied,
+            format!(
+                "{what} of {name}: the descriptor allows no reading (was it opened with O_PATH?); \
+                 open the file for reading to map it"
+            ),
+            err,
+        );
+    }
     if matches!(code, errno::EPERM | errno::EACCES) && plan.prot & prot::EXEC != 0 {
         return Error::with_source(
             ErrorKind::PermissionDenied,

@@ -134,6 +134,7 @@ pub(crate) enum Resource {
 /// and aarch64; the stub never produces them).
 pub(crate) mod errno {
     pub(crate) const EPERM: i32 = 1;
+    pub(crate) const EBADF: i32 = 9;
     pub(crate) const EAGAIN: i32 = 11;
     pub(crate) const ENOMEM: i32 = 12;
     pub(crate) const EACCES: i32 = 13;

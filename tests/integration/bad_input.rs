@@ -11,7 +11,10 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 
 use crate::child;
 use crate::common::*;
-use xmmap::{page_size, Advice, Limit, MapOptions, Protection, RemapOptions, UncheckedAdvice};
+use xmmap::{
+    page_size, Advice, Limit, MapOptions, MapRaw, Protection, RemapOptions, ScanOptions,
+    SourceOptions, UncheckedAdvice, WindowCache, WindowConfig,
+};
 
 /// What a row did.
 enum Got {
@@ -233,6 +236,94 @@ fn memfd(name: &str, flags: libc::c_uint) -> File {
     unsafe { File::from_raw_fd(fd) }
 }
 
+/// A read-only view of `truncated`'s file, made before the truncation.
+fn truncated_ro() -> (TempFile, xmmap::Map) {
+    let page = page_size();
+    let f = TempFile::with(&pattern(4 * page));
+    // SAFETY: the file is truncated under the map on purpose; rows read it
+    // only through the guarded read_at.
+    let m = unsafe { MapOptions::new().map(&f.read()).unwrap() };
+    f.rw().set_len(page as u64).unwrap();
+    (f, m)
+}
+
+/// A read-write raw map of four pages whose file keeps one.
+fn truncated_raw() -> (TempFile, MapRaw) {
+    let page = page_size();
+    let f = TempFile::with(&pattern(4 * page));
+    let r = MapRaw::map(&f.rw()).unwrap();
+    f.rw().set_len(page as u64).unwrap();
+    (f, r)
+}
+
+/// A guarded read of `len` bytes at `offset` (in pages) through `read`.
+fn guarded(read: impl FnOnce(&mut [u8]) -> xmmap::Result<usize>, len: usize) -> Got {
+    let mut buf = vec![0u8; len];
+    got(read(&mut buf), |n| format!("{n} bytes"))
+}
+
+fn source(o: &SourceOptions, file: &File) -> Got {
+    // SAFETY: nothing changes the file while the source lives (dropped at once).
+    got(unsafe { o.from_file(file) }, |s| {
+        format!("{} bytes, {}", s.len(), if s.is_mapped() { "mapped" } else { "read" })
+    })
+}
+
+fn source_path(o: &SourceOptions, path: &str) -> Got {
+    // SAFETY: as in `source`.
+    got(unsafe { o.open(path) }, |s| {
+        format!("{} bytes, {}", s.len(), if s.is_mapped() { "mapped" } else { "read" })
+    })
+}
+
+/// A pipe holding `bytes`, its writer closed.
+fn filled_pipe(bytes: &[u8]) -> File {
+    use std::io::Write;
+    use std::os::fd::FromRawFd;
+    let mut fds = [0; 2];
+    // SAFETY: pipe2 writes two new descriptors into `fds`.
+    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+    // SAFETY: both descriptors are fresh and owned here.
+    let (r, mut w) = unsafe { (File::from_raw_fd(fds[0]), File::from_raw_fd(fds[1])) };
+    w.write_all(bytes).unwrap();
+    r
+}
+
+/// Runs `f` with the soft `RLIMIT_AS` at the address space in use plus
+/// `room` bytes, then puts the limit back (the soft limit may rise again up
+/// to the hard one).
+fn with_address_space_room<T>(room: u64, f: impl FnOnce() -> T) -> T {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmSize:")).unwrap();
+    let in_use = line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() * 1024;
+    let mut old = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit and setrlimit read and write only the structs given.
+    unsafe {
+        assert_eq!(libc::getrlimit(libc::RLIMIT_AS, &mut old), 0);
+        let new = libc::rlimit { rlim_cur: in_use + room, rlim_max: old.rlim_max };
+        assert_eq!(libc::setrlimit(libc::RLIMIT_AS, &new), 0);
+    }
+    let r = f();
+    // SAFETY: as above; the old soft limit is within the hard one.
+    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_AS, &old) }, 0);
+    r
+}
+
+/// A window cache of two-page windows over a 16-page file.
+fn window_cache(max_open_files: usize) -> (TempFile, WindowCache, xmmap::WindowFile) {
+    let page = page_size() as u64;
+    let f = TempFile::with(&pattern(16 * page as usize));
+    let cache =
+        WindowConfig::new().window_size(2 * page).max_open_files(max_open_files).build().unwrap();
+    let h = cache.open(&f.path).unwrap();
+    (f, cache, h)
+}
+
+fn window_read(cache: &WindowCache, h: xmmap::WindowFile, offset: u64, len: usize) -> Got {
+    let mut buf = vec![0u8; len];
+    got(cache.read_at(h, offset, &mut buf), |n| format!("{n} bytes"))
+}
+
 const E: fn(&'static str, &'static str) -> Want = Want::Err;
 
 fn rows() -> Vec<Row> {
@@ -416,7 +507,7 @@ fn rows() -> Vec<Row> {
                         .unwrap(),
                 )
             },
-            want: E("Io", ""),
+            want: E("PermissionDenied", "O_PATH"),
         },
         Row {
             input: "an O_APPEND read-write descriptor, map_mut",
@@ -726,6 +817,364 @@ fn rows() -> Vec<Row> {
             },
             want: E("InvalidInput", "unchecked_protect"),
         },
+        // ---- guarded read_at / write_at -------------------------------------
+        Row {
+            input: "truncated under a Map: guarded read_at of a lost page",
+            run: || {
+                let (_f, m) = truncated_ro();
+                guarded(|b| m.read_at(2 * page_size() as u64, b), 10)
+            },
+            want: E("Truncated", "no longer backs map offset"),
+        },
+        Row {
+            input: "truncated under a Map: guarded read_at across the new end",
+            run: || {
+                let (_f, m) = truncated_ro();
+                guarded(|b| m.read_at(0, b), 2 * page_size())
+            },
+            want: E("Truncated", "truncated under the map"),
+        },
+        Row {
+            input: "truncated under a MapMut: guarded read_at of a lost page",
+            run: || {
+                let (_f, m) = truncated();
+                guarded(|b| m.read_at(3 * page_size() as u64, b), 1)
+            },
+            want: E("Truncated", "no longer backs map offset"),
+        },
+        Row {
+            input: "truncated under a MapMut: guarded write_at to a lost page",
+            run: || {
+                let (_f, mut m) = truncated();
+                got(m.write_at(2 * page_size() as u64, b"x"), |n| format!("{n} bytes"))
+            },
+            want: E("Truncated", "no longer backs map offset"),
+        },
+        Row {
+            input: "truncated under a MapRaw: guarded read_at of a lost page",
+            run: || {
+                let (_f, r) = truncated_raw();
+                guarded(|b| r.read_at(page_size() as u64, b), 1)
+            },
+            want: E("Truncated", "no longer backs map offset"),
+        },
+        Row {
+            input: "truncated under a MapRaw: guarded write_at to a lost page",
+            run: || {
+                let (_f, r) = truncated_raw();
+                got(r.write_at(page_size() as u64 + 1, b"xy"), |n| format!("{n} bytes"))
+            },
+            want: E("Truncated", "no longer backs map offset"),
+        },
+        Row {
+            input: "truncated under a MapRaw: guarded read_at of the page still there",
+            run: || {
+                let (_f, r) = truncated_raw();
+                guarded(|b| r.read_at(0, b), page_size())
+            },
+            want: Want::Ok,
+        },
+        Row {
+            input: "PROT_NONE MapRaw: guarded read_at",
+            run: || {
+                let r = MapOptions::new().len(page_size()).map_anon().unwrap().make_none().unwrap();
+                guarded(|b| r.read_at(0, b), 1)
+            },
+            want: E("Fault", "protection forbids"),
+        },
+        Row {
+            input: "PROT_NONE MapRaw: guarded write_at",
+            run: || {
+                let r = MapOptions::new().len(page_size()).map_anon().unwrap().make_none().unwrap();
+                got(r.write_at(5, b"x"), |n| format!("{n} bytes"))
+            },
+            want: E("Fault", "protection forbids"),
+        },
+        Row {
+            input: "read-only MapRaw: guarded write_at",
+            run: || {
+                let f = TempFile::with(&pattern(100));
+                let r = MapRaw::map_read_only(&f.read()).unwrap();
+                got(r.write_at(0, b"x"), |n| format!("{n} bytes"))
+            },
+            want: E("Fault", "read-only for a write"),
+        },
+        Row {
+            input: "guarded read_at with offset + len overflowing u64",
+            run: || {
+                let m = MapOptions::new().len(100).map_anon().unwrap();
+                guarded(|b| m.read_at(u64::MAX - 1, b), 4)
+            },
+            want: E("InvalidInput", "read_at"),
+        },
+        Row {
+            input: "guarded read_at at an offset past the end",
+            run: || {
+                let m = MapOptions::new().len(100).map_anon().unwrap();
+                guarded(|b| m.read_at(101, b), 4)
+            },
+            want: Want::Ok,
+        },
+        // ---- Source: mmap or read ------------------------------------------
+        Row {
+            input: "Source on a pipe",
+            run: || source(&SourceOptions::new(), &filled_pipe(b"through a pipe")),
+            want: Want::Ok,
+        },
+        Row {
+            input: "Source with force_map on a pipe",
+            run: || source(SourceOptions::new().force_map(true), &filled_pipe(b"x")),
+            want: E("NotMappable", "force_map"),
+        },
+        Row {
+            input: "Source on /proc/self/status (size 0)",
+            run: || source_path(SourceOptions::new().threshold(0), "/proc/self/status"),
+            want: Want::Ok,
+        },
+        Row {
+            input: "Source on a sysfs file (/sys/kernel/mm/transparent_hugepage/enabled)",
+            run: || match open("/sys/kernel/mm/transparent_hugepage/enabled") {
+                Ok(f) => source(SourceOptions::new().threshold(0), &f),
+                Err(g) => g,
+            },
+            want: Want::Ok,
+        },
+        Row {
+            input: "Source on /dev/zero without a length (RLIMIT_AS = in use + 256 MiB)",
+            run: || {
+                if std::env::var_os("XMMAP_SANITIZED").is_some() {
+                    // The sanitizer's allocator aborts instead of failing.
+                    return Got::Skip("under a sanitizer".into());
+                }
+                let z = File::open("/dev/zero").unwrap();
+                with_address_space_room(256 << 20, || source(&SourceOptions::new(), &z))
+            },
+            want: E("OutOfMemory", "give the bytes to read with SourceOptions::len"),
+        },
+        Row {
+            input: "Source with force_map on /dev/zero without a length",
+            run: || source_path(SourceOptions::new().force_map(true), "/dev/zero"),
+            want: E("InvalidInput", "needs a length"),
+        },
+        Row {
+            input: "Source on a directory",
+            run: || source(&SourceOptions::new(), &File::open(std::env::temp_dir()).unwrap()),
+            want: E("InvalidInput", "directory"),
+        },
+        Row {
+            input: "Source of 2 pages over Limit::bytes(page) (refused, not read instead)",
+            run: || {
+                let f = TempFile::with(&pattern(2 * page_size()));
+                let mut o = SourceOptions::new();
+                o.threshold(0).limit(Limit::bytes(page_size() as u64));
+                source(&o, &f.read())
+            },
+            want: E("LimitExceeded", "over limit"),
+        },
+        Row {
+            input: "Source with both force_map and force_read",
+            run: || {
+                let f = TempFile::with(b"data");
+                source(SourceOptions::new().force_map(true).force_read(true), &f.read())
+            },
+            want: E("InvalidInput", "exclude each other"),
+        },
+        Row {
+            input: "map_sealed on an unsealed memfd",
+            run: || {
+                let m = memfd("xmmap-unsealed", libc::MFD_ALLOW_SEALING);
+                m.set_len(10).unwrap();
+                got(xmmap::map_sealed(&m), bytes)
+            },
+            want: E("InvalidInput", "lacks"),
+        },
+        Row {
+            input: "map_sealed on a regular file",
+            run: || {
+                let f = TempFile::with(b"data");
+                got(xmmap::map_sealed(&f.read()), bytes)
+            },
+            want: E("InvalidInput", "cannot carry seals"),
+        },
+        // ---- window cache ------------------------------------------------------
+        Row {
+            input: "window cache: a file replaced under it (reopened by path)",
+            run: || {
+                let (f, cache, h) = window_cache(1);
+                let other = TempFile::with(b"unrelated");
+                let _second = cache.open(&other.path).unwrap(); // closes f's descriptor
+                let newer = TempFile::with(&pattern(16 * page_size()));
+                std::fs::rename(&newer.path, &f.path).unwrap();
+                window_read(&cache, h, 0, 10)
+            },
+            want: E("FileChanged", "replaced"),
+        },
+        Row {
+            input: "window cache: a file shrunk under it, before its window is mapped",
+            run: || {
+                let (f, cache, h) = window_cache(4);
+                f.rw().set_len(page_size() as u64).unwrap();
+                window_read(&cache, h, 8 * page_size() as u64, 10)
+            },
+            want: E("FileChanged", "shrank"),
+        },
+        Row {
+            input: "window cache: a file shrunk under a mapped window",
+            run: || {
+                let (f, cache, h) = window_cache(4);
+                window_read(&cache, h, 0, 1);
+                f.rw().set_len(page_size() as u64).unwrap();
+                window_read(&cache, h, page_size() as u64, 10)
+            },
+            want: E("Truncated", "truncated under its window"),
+        },
+        Row {
+            input: "window cache: read_at at the end of the file",
+            run: || {
+                let (_f, cache, h) = window_cache(4);
+                window_read(&cache, h, h.len(), 10)
+            },
+            want: Want::Ok,
+        },
+        Row {
+            input: "window cache: read_at one byte past the end",
+            run: || {
+                let (_f, cache, h) = window_cache(4);
+                window_read(&cache, h, h.len() + 1, 10)
+            },
+            want: E("InvalidInput", "beyond end"),
+        },
+        Row {
+            input: "window cache: read_at at u64::MAX",
+            run: || {
+                let (_f, cache, h) = window_cache(4);
+                window_read(&cache, h, u64::MAX, 10)
+            },
+            want: E("InvalidInput", "beyond end"),
+        },
+        Row {
+            input: "window cache: a cursor at the end of the file",
+            run: || {
+                let (_f, cache, h) = window_cache(4);
+                // SAFETY: nothing changes the file.
+                let mut c = unsafe { cache.cursor(h).unwrap() };
+                got(c.at(h.len()).map(<[u8]>::len), |n| format!("{n} bytes"))
+            },
+            want: E("InvalidInput", "beyond end"),
+        },
+        Row {
+            input: "window cache: read_exact_at running past the end",
+            run: || {
+                let (_f, cache, h) = window_cache(4);
+                let mut buf = [0u8; 10];
+                got(cache.read_exact_at(h, h.len() - 5, &mut buf), |_| "filled".into())
+            },
+            want: E("InvalidInput", "runs past the end"),
+        },
+        Row {
+            input: "window cache: a handle of another cache",
+            run: || {
+                let (_f, _cache, h) = window_cache(4);
+                window_read(&WindowCache::new(), h, 0, 1)
+            },
+            want: E("InvalidInput", "another cache"),
+        },
+        Row {
+            input: "window cache: a FIFO",
+            run: || {
+                let fifo = std::env::temp_dir().join(format!("xmmap-fifo-{}", std::process::id()));
+                let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+                // SAFETY: mkfifo with a valid path.
+                if unsafe { libc::mkfifo(c.as_ptr(), 0o600) } != 0 {
+                    return Got::Skip(format!("mkfifo: {}", std::io::Error::last_os_error()));
+                }
+                let r = WindowCache::new().open(&fifo);
+                let _ = std::fs::remove_file(&fifo);
+                got(r, |_| "opened".into())
+            },
+            want: E("NotMappable", "not a regular file"),
+        },
+        Row {
+            input: "window cache: a directory",
+            run: || got(WindowCache::new().open(std::env::temp_dir()), |_| "opened".into()),
+            want: E("NotMappable", "not a regular file"),
+        },
+        Row {
+            input: "window cache: a pipe added by descriptor",
+            run: || got(WindowCache::new().add(filled_pipe(b"x")), |_| "added".into()),
+            want: E("NotMappable", "pipe"),
+        },
+        Row {
+            input: "window cache: overlap over half the window",
+            run: || {
+                let page = page_size();
+                let r = WindowConfig::new().window_size(2 * page as u64).overlap(page + 1).build();
+                got(r, |_| "built".into())
+            },
+            want: E("InvalidInput", "more than half the window"),
+        },
+        Row {
+            input: "window cache: a window over the mapping limit",
+            run: || {
+                let page = page_size() as u64;
+                let f = TempFile::with(&pattern(16 * page as usize));
+                let mut c = WindowConfig::new();
+                c.window_size(4 * page).limit(Limit::bytes(page));
+                let cache = c.build().unwrap();
+                let h = cache.open(&f.path).unwrap();
+                window_read(&cache, h, 0, 1)
+            },
+            want: E("LimitExceeded", "over limit"),
+        },
+        // ---- residency and scan ---------------------------------------------------
+        Row {
+            input: "residency::of_file on a pipe",
+            run: || got(xmmap::residency::of_file(&filled_pipe(b"x"), 0, None), |_| "ok".into()),
+            want: E("NotMappable", "pipe"),
+        },
+        Row {
+            input: "residency::of_file past the end of the file",
+            run: || {
+                let f = TempFile::with(&pattern(100));
+                got(xmmap::residency::of_file(&f.read(), 0, Some(u64::MAX)), |r| {
+                    format!("{} pages", r.total_pages())
+                })
+            },
+            want: Want::Ok,
+        },
+        Row {
+            input: "scan of a file truncated during the scan",
+            run: || {
+                let chunk = 2 << 20;
+                let f = TempFile::with(&pattern(3 * chunk));
+                let file = f.rw();
+                let mut o = ScanOptions::new();
+                o.chunk_size(chunk).ahead(1).prefetch(Some(false));
+                let mut calls = 0;
+                // SAFETY: the truncation is deliberate; the callback touches
+                // no byte after it, and the scan must report it.
+                let r = unsafe {
+                    o.scan(&file, |_| {
+                        if calls == 0 {
+                            file.set_len(chunk as u64 + 100).unwrap();
+                        }
+                        calls += 1;
+                    })
+                };
+                got(r, |s| format!("{} bytes", s.bytes))
+            },
+            want: E("Truncated", "shrank"),
+        },
+        Row {
+            input: "scan of a pipe",
+            run: || {
+                // SAFETY: nothing is mapped.
+                got(unsafe { xmmap::scan(&filled_pipe(b"x"), |_| {}) }, |s| {
+                    format!("{} bytes", s.bytes)
+                })
+            },
+            want: E("NotMappable", ""),
+        },
         // ---- a file truncated under its map ----------------------------------
         Row {
             input: "truncated under a map: flush",
@@ -741,7 +1190,7 @@ fn rows() -> Vec<Row> {
                 let (_f, m) = truncated();
                 got(m.advise(Advice::PopulateRead), |_| "advised".into())
             },
-            want: E("", "MADV_POPULATE_READ"),
+            want: E("Truncated", "no longer backs map offset"),
         },
         Row {
             input: "truncated under a map: lock over the lost pages",

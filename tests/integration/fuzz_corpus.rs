@@ -8,6 +8,9 @@ use crate::common::*;
 #[path = "../../fuzz/harness/map_options.rs"]
 mod map_options_harness;
 
+#[path = "../../fuzz/harness/window_cache.rs"]
+mod window_cache_harness;
+
 /// Derived inputs per corpus file (`XMMAP_FUZZ_REPLAY_MUTATIONS` overrides).
 const MUTATIONS: usize = 64;
 
@@ -46,17 +49,16 @@ fn mutate(input: &[u8], seed: u64) -> Vec<u8> {
     out
 }
 
-#[test]
-fn map_options_corpus_replays_cleanly() {
-    const NAME: &str = "fuzz_corpus::map_options_corpus_replays_cleanly";
-    if !is_child(NAME) {
-        // In a child: the harness compares the process's whole mapping count.
-        let status = run_child(NAME);
+/// Replays `target`'s corpus and its mutations through `run`, in a child:
+/// the harness compares the process's whole mapping count.
+fn replay(name: &str, target: &str, run: fn(&[u8], bool)) {
+    if !is_child(name) {
+        let status = run_child(name);
         assert!(status.success(), "a corpus input failed; rerun with --nocapture: {status:?}");
         return;
     }
-    let inputs = corpus("map_options");
-    assert!(!inputs.is_empty(), "the map_options corpus is empty");
+    let inputs = corpus(target);
+    assert!(!inputs.is_empty(), "the {target} corpus is empty");
     let mutations = std::env::var("XMMAP_FUZZ_REPLAY_MUTATIONS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -64,12 +66,30 @@ fn map_options_corpus_replays_cleanly() {
     // Under a sanitizer or valgrind, whose allocators map memory of their
     // own, only the harness's own mappings are counted.
     let strict = std::env::var_os("XMMAP_SANITIZED").is_none();
-    for (name, data) in &inputs {
-        eprintln!("replay {name}");
-        map_options_harness::run(data, strict);
+    for (file, data) in &inputs {
+        eprintln!("replay {file}");
+        run(data, strict);
         for seed in 0..mutations as u64 {
-            map_options_harness::run(&mutate(data, seed), strict);
+            run(&mutate(data, seed), strict);
         }
     }
     std::process::exit(0);
+}
+
+#[test]
+fn map_options_corpus_replays_cleanly() {
+    replay(
+        "fuzz_corpus::map_options_corpus_replays_cleanly",
+        "map_options",
+        map_options_harness::run,
+    );
+}
+
+#[test]
+fn window_cache_corpus_replays_cleanly() {
+    replay(
+        "fuzz_corpus::window_cache_corpus_replays_cleanly",
+        "window_cache",
+        window_cache_harness::run,
+    );
 }

@@ -1,4 +1,7 @@
-//! Regression tests for bugs the fuzzer found; each is named after what broke.
+//! Regression tests for bugs the fuzzer and the bad-input table found, and
+//! for errors that were unclear; each is named after what broke.
+
+use std::os::unix::fs::OpenOptionsExt;
 
 use crate::common::*;
 use xmmap::{page_size, Advice, ErrorKind, MapOptions, RemapOptions, UncheckedAdvice};
@@ -96,4 +99,59 @@ fn lock_over_truncated_pages_does_not_blame_mmap() {
     assert!(s.starts_with("mlock of"), "{s}");
     assert!(s.contains("truncated"), "{s}");
     assert_eq!(m[0], pattern(1)[0]);
+}
+
+/// mmap of an O_PATH descriptor failed with a bare EBADF ("Bad file
+/// descriptor", kind Io), although fstat had just accepted the descriptor.
+#[test]
+fn an_o_path_descriptor_is_named_instead_of_a_bare_ebadf() {
+    let f = TempFile::with(b"data");
+    let o_path =
+        std::fs::OpenOptions::new().read(true).custom_flags(libc::O_PATH).open(&f.path).unwrap();
+    // SAFETY: nothing is mapped.
+    let e = unsafe { MapOptions::new().map(&o_path) }.unwrap_err();
+    let s = e.to_string();
+    assert_eq!(e.kind(), &ErrorKind::PermissionDenied, "{s}");
+    assert!(s.contains("O_PATH") && s.contains("open the file for reading"), "{s}");
+    assert!(s.contains(&f.path.display().to_string()), "{s}");
+    assert_eq!(e.raw_os_error(), Some(libc::EBADF));
+    let e = MapOptions::new().map_raw(&o_path).unwrap_err();
+    assert_eq!(e.kind(), &ErrorKind::PermissionDenied, "{e}");
+}
+
+/// MADV_POPULATE_READ over pages a truncation took away failed with a bare
+/// EFAULT ("Bad address", kind Io); it is Truncated with the first lost
+/// offset, as a guarded read says.
+#[test]
+fn populate_over_truncated_pages_names_the_first_lost_offset() {
+    let page = page_size();
+    let f = TempFile::with(&pattern(8 * page));
+    // SAFETY: the file is truncated under the maps on purpose; no byte past
+    // its new end is touched except by the advice, which reports it.
+    let m = unsafe { MapOptions::new().map(&f.read()).unwrap() };
+    // A map that starts 10 bytes into the file's first page.
+    // SAFETY: as above.
+    let shifted = unsafe { MapOptions::new().offset(10).map(&f.read()).unwrap() };
+    // SAFETY: as above.
+    let mut w = unsafe { MapOptions::new().map_mut(&f.rw()).unwrap() };
+    f.rw().set_len(3 * page as u64 + 1).unwrap();
+    for (advice, e) in [
+        ("read", m.advise(Advice::PopulateRead).unwrap_err()),
+        ("write", w.advise(Advice::PopulateWrite).unwrap_err()),
+    ] {
+        let s = e.to_string();
+        assert_eq!(e.kind(), &ErrorKind::Truncated { offset: 4 * page as u64 }, "{advice}: {s}");
+        assert!(s.contains("truncated"), "{s}");
+        assert_eq!(e.raw_os_error(), Some(libc::EFAULT));
+    }
+    let e = shifted.advise_range(Advice::PopulateRead, page, 6 * page).unwrap_err();
+    assert_eq!(e.kind(), &ErrorKind::Truncated { offset: 4 * page as u64 - 10 }, "{e}");
+    // A range that starts on a lost page names its own offset.
+    let e = m.advise_range(Advice::PopulateRead, 6 * page + 3, 5).unwrap_err();
+    assert_eq!(e.kind(), &ErrorKind::Truncated { offset: 6 * page as u64 + 3 }, "{e}");
+    // The pages the file still backs populate, and read, as before.
+    m.advise_range(Advice::PopulateRead, 0, 4 * page).unwrap();
+    assert_eq!(m.read_at(0, &mut [0u8; 4]).unwrap(), 4);
+    assert_eq!(m[3 * page], pattern(3 * page + 1)[3 * page]);
+    w.write_at(0, b"ok").unwrap();
 }
