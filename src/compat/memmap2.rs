@@ -1690,9 +1690,7 @@ impl MmapOptions {
     }
 }
 
-/// `F_SEAL_SHRINK` and `F_SEAL_WRITE`, the same numbers on every Linux.
-const SEAL_SHRINK: u32 = 0x2;
-const SEAL_WRITE: u32 = 0x8;
+use crate::sys::seal::{SHRINK as SEAL_SHRINK, WRITE as SEAL_WRITE};
 
 /// Whether the kernel forbids changing `file`: a memfd sealed against
 /// shrinking and writing, or, for other files, fs-verity.

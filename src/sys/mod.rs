@@ -144,3 +144,18 @@ pub(crate) mod errno {
     pub(crate) const EINVAL: i32 = 22;
     pub(crate) const EOPNOTSUPP: i32 = 95;
 }
+
+/// `F_SEAL_*` bits, with Linux's values (the stub uses the same numbers).
+pub(crate) mod seal {
+    pub(crate) const SEAL: u32 = 0x0001;
+    pub(crate) const SHRINK: u32 = 0x0002;
+    pub(crate) const GROW: u32 = 0x0004;
+    pub(crate) const WRITE: u32 = 0x0008;
+    pub(crate) const FUTURE_WRITE: u32 = 0x0010;
+}
+
+/// `POSIX_FADV_*` advice, with Linux's values (the stub uses the same numbers).
+pub(crate) mod fadv {
+    pub(crate) const WILLNEED: i32 = 3;
+    pub(crate) const DONTNEED: i32 = 4;
+}

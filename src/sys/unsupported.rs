@@ -111,17 +111,6 @@ pub(crate) unsafe fn guarded_copy(
 ) -> Result<(), CopyError> {
     Err(CopyError::Os(io::Error::from(io::ErrorKind::Unsupported)))
 }
-pub(crate) mod seal {
-    pub(crate) const SEAL: u32 = 0x0001;
-    pub(crate) const SHRINK: u32 = 0x0002;
-    pub(crate) const GROW: u32 = 0x0004;
-    pub(crate) const WRITE: u32 = 0x0008;
-    pub(crate) const FUTURE_WRITE: u32 = 0x0010;
-}
-pub(crate) mod fadv {
-    pub(crate) const WILLNEED: i32 = 3;
-    pub(crate) const DONTNEED: i32 = 4;
-}
 pub(crate) fn memfd_create(_name: &str) -> io::Result<File> {
     unsupported()
 }

@@ -8,20 +8,7 @@ use std::os::fd::AsRawFd;
 
 use rustix::fs::{MemfdFlags, SealFlags};
 
-/// `F_SEAL_*` bits, with Linux's values.
-pub(crate) mod seal {
-    pub(crate) const SEAL: u32 = 0x0001;
-    pub(crate) const SHRINK: u32 = 0x0002;
-    pub(crate) const GROW: u32 = 0x0004;
-    pub(crate) const WRITE: u32 = 0x0008;
-    pub(crate) const FUTURE_WRITE: u32 = 0x0010;
-}
-
-/// `POSIX_FADV_*` advice, with Linux's values.
-pub(crate) mod fadv {
-    pub(crate) const WILLNEED: i32 = 3;
-    pub(crate) const DONTNEED: i32 = 4;
-}
+use crate::sys::fadv;
 
 /// `memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING)`.
 ///
