@@ -59,9 +59,32 @@ enum Command {
     Residency(residency::Args),
 }
 
-/// A size with the library's k/m/g syntax.
+/// A byte count as dd and vmtouch read it: decimal digits (a leading 0 is
+/// still decimal, so `010` is 10) and an optional suffix k, m, g or t,
+/// powers of 1024, any case, optionally followed by `b` (`4k`, `1MiB` is
+/// not accepted, `1MB` is 1048576). `--limit` keeps git's syntax instead.
 pub(crate) fn parse_size(s: &str) -> Result<u64, String> {
-    xmmap::limit::parse_size(s).map_err(|e| e.to_string())
+    let digits = s.bytes().take_while(u8::is_ascii_digit).count();
+    let (number, suffix) = s.split_at(digits);
+    if number.is_empty() {
+        return Err(format!("invalid size {s:?}: give decimal digits, e.g. 4096 or 4k"));
+    }
+    let suffix = suffix.to_ascii_lowercase();
+    let suffix = suffix.strip_suffix('b').filter(|t| !t.is_empty()).unwrap_or(&suffix);
+    let shift = match suffix {
+        "" | "b" => 0,
+        "k" => 10,
+        "m" => 20,
+        "g" => 30,
+        "t" => 40,
+        _ => {
+            return Err(format!(
+                "invalid size {s:?}: decimal digits with an optional k, m, g or t suffix, e.g. 4k"
+            ))
+        }
+    };
+    let too_large = || format!("invalid size {s:?}: larger than {} bytes", u64::MAX);
+    number.parse::<u64>().map_err(|_| too_large())?.checked_mul(1 << shift).ok_or_else(too_large)
 }
 
 fn parse_limit(s: &str) -> Result<xmmap::Limit, String> {
@@ -108,4 +131,35 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
         e.downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_are_decimal_with_binary_suffixes() {
+        // A leading 0 was octal: `--offset 010` was 8 where dd reads 10.
+        assert_eq!(parse_size("010"), Ok(10));
+        assert_eq!(parse_size("0"), Ok(0));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("4k"), Ok(4096));
+        assert_eq!(parse_size("4K"), Ok(4096));
+        assert_eq!(parse_size("1M"), Ok(1 << 20));
+        assert_eq!(parse_size("1mb"), Ok(1 << 20));
+        assert_eq!(parse_size("3g"), Ok(3 << 30));
+        assert_eq!(parse_size("2t"), Ok(2 << 40));
+        assert_eq!(parse_size("17b"), Ok(17));
+    }
+
+    #[test]
+    fn bad_sizes_are_refused_naming_the_value() {
+        for bad in ["", "-", "-1", "0x10", "k", "4 k", "4kk", "1.5m", "4x", "b"] {
+            let err = parse_size(bad).expect_err(bad);
+            assert!(err.contains(&format!("{bad:?}")), "{bad}: {err}");
+        }
+        assert!(parse_size("18446744073709551615").is_ok());
+        assert!(parse_size("18446744073709551616").unwrap_err().contains("larger than"));
+        assert!(parse_size("17179869184g").unwrap_err().contains("larger than"));
+    }
 }

@@ -65,7 +65,7 @@ pub(crate) struct Args {
 
 /// `START-END`, `START-`, `-END` or `START` (to the end).
 fn parse_range(s: &str) -> Result<(u64, Option<u64>), String> {
-    let size = |t: &str| xmmap::limit::parse_size(t).map_err(|e| e.to_string());
+    let size = crate::parse_size;
     let (start, end) = match s.split_once('-') {
         Some((a, b)) => (
             if a.is_empty() { 0 } else { size(a)? },

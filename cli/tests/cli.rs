@@ -181,7 +181,7 @@ fn cat_reads_proc_files_pipes_and_several_files_with_size_suffixes() {
         "--offset",
         "1k",
         "--length",
-        "0x10",
+        "16",
         a.0.to_str().unwrap(),
         b.0.to_str().unwrap(),
     ]);
@@ -462,4 +462,140 @@ fn residency_survives_a_file_truncated_while_being_touched() {
     }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     shrinker.join().unwrap();
+}
+
+/// Waits for `child`, killing it and failing if it has not ended within a
+/// minute (a hang guard, not a timing assertion).
+fn wait_or_fail(child: &mut std::process::Child, what: &str) -> std::process::ExitStatus {
+    for _ in 0..600 {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("{what}: still running after a minute");
+}
+
+#[test]
+fn cat_of_a_mapped_file_truncated_meanwhile_exits_128_not_sigbus() {
+    // Broke: the mapped bytes went through Stdout's line scan, so a file
+    // truncated under the map killed `xmmap cat` with SIGBUS.
+    use std::io::Read;
+    let f = temp("truncated", b"");
+    let mut caught = 0;
+    for round in 0..3 {
+        let file = std::fs::OpenOptions::new().write(true).open(&f.0).unwrap();
+        file.set_len(64 << 20).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_xmmap"))
+            .args(["cat", f.0.to_str().unwrap()])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut out = child.stdout.take().unwrap();
+        // Read slowly: cat is mid-file, blocked on the pipe, when it shrinks.
+        let mut first = vec![0u8; 1 << 20];
+        out.read_exact(&mut first).unwrap();
+        file.set_len(4096).unwrap();
+        let mut rest = Vec::new();
+        out.read_to_end(&mut rest).unwrap();
+        let o = child.wait_with_output().unwrap();
+        assert!(o.status.code().is_some(), "round {round}: killed: {:?}", o.status);
+        if o.status.success() {
+            continue;
+        }
+        assert_eq!(o.status.code(), Some(128), "round {round}: {}", stderr(&o));
+        let e = stderr(&o);
+        assert!(
+            e.starts_with(&format!("fatal: {} was truncated at offset ", f.0.display())),
+            "{e}"
+        );
+        caught += 1;
+    }
+    assert!(caught > 0, "no run of 3 saw the file truncated while cat was writing it");
+}
+
+#[test]
+fn cat_of_an_endless_stream_copies_as_it_arrives() {
+    // Broke: `yes | xmmap cat - | head -c 10` read all of stdin before
+    // writing anything, so it printed nothing and grew without bound.
+    use std::io::Read;
+    let mut yes = Command::new("yes").stdout(std::process::Stdio::piped()).spawn().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xmmap"))
+        .args(["cat", "-"])
+        .stdin(yes.stdout.take().unwrap())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut first = [0u8; 10];
+    out.read_exact(&mut first).unwrap();
+    assert_eq!(&first, b"y\ny\ny\ny\ny\n");
+    drop(out);
+    let status = wait_or_fail(&mut child, "yes | xmmap cat - | head -c 10");
+    let _ = yes.kill();
+    let _ = yes.wait();
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn cat_of_dev_zero_with_a_length_runs_in_bounded_memory() {
+    // Broke: the whole --length was read into memory before writing.
+    let child = Command::new(env!("CARGO_BIN_EXE_xmmap"))
+        .args(["cat", "--length", "256m", "/dev/zero"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value to be overwritten.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = child.id() as libc::pid_t;
+    // SAFETY: `pid` is our child, not yet waited for; the pointers are live.
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(r, pid);
+    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "status {status}");
+    let max_rss = usage.ru_maxrss as u64 * 1024;
+    assert!(max_rss < 64 << 20, "max RSS {max_rss} bytes for 256 MiB copied");
+}
+
+#[test]
+fn cat_of_stdin_starts_where_stdin_already_is() {
+    // Broke: `( read -r x; xmmap cat - ) < file` started again at byte 0.
+    use std::io::{Seek, SeekFrom};
+    let bytes = noise(3 << 20); // mapped, over the threshold
+    let f = temp("stdin-pos", &bytes);
+    for (pos, offset) in [(6u64, 0u64), (1 << 20, 0), (100, 10)] {
+        let mut file = std::fs::File::open(&f.0).unwrap();
+        file.seek(SeekFrom::Start(pos)).unwrap();
+        let o = Command::new(env!("CARGO_BIN_EXE_xmmap"))
+            .args(["cat", "--offset", &offset.to_string(), "-"])
+            .stdin(file)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(o.stdout == bytes[(pos + offset) as usize..], "pos {pos} offset {offset}");
+    }
+}
+
+#[test]
+fn cat_offsets_are_decimal_and_past_the_end_is_reported() {
+    // Broke: `--offset 010` was octal 8; past the end was silent.
+    let f = temp("decimal", b"0123456789abcdef");
+    let o = xmmap(&["cat", "--offset", "010", "--length", "03", f.0.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "abc");
+    let o = xmmap(&["cat", "--offset", "0x10", f.0.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("invalid size \"0x10\""), "{}", stderr(&o));
+    let o = xmmap(&["cat", "--offset", "17", f.0.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(o.stdout.is_empty());
+    assert!(
+        stderr(&o).contains("cannot skip to offset 17: the file has 16 bytes"),
+        "{}",
+        stderr(&o)
+    );
 }
