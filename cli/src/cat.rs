@@ -22,9 +22,6 @@ const CHUNK: usize = 1 << 20;
 
 /// Arguments of `xmmap cat`.
 #[derive(clap::Args)]
-#[command(after_long_help = "Exit status: 0 on success, also when an --offset lies past the \
-    end of a file (a warning says so on stderr, as dd's \"cannot skip to specified offset\"); \
-    128 when a file cannot be read or is truncated while it is written.")]
 pub(crate) struct Args {
     /// Start at byte N of each file (decimal; k/m/g/t suffixes, powers of
     /// 1024). For `-` on a regular file, N counts from where standard input

@@ -38,7 +38,7 @@ enum Command {
     /// Write files (or a byte range of each) to stdout through xmmap's
     /// mmap-or-read Source: byte-identical to dd, head -c and tail -c.
     #[command(
-        after_help = "Examples:\n  xmmap cat --offset 4k --length 16 data.bin | xxd\n  xmmap cat /proc/self/status\n  xmmap cat <(echo hi)"
+        after_help = "Examples:\n  xmmap cat --offset 4k --length 16 data.bin | xxd\n  xmmap cat /proc/self/status\n  xmmap cat <(echo hi)\n\nExit status: 0 on success, also when an --offset lies past the end of a file (a\nwarning says so on stderr, as dd's \"cannot skip to specified offset\"); 128 when\na file cannot be read or is truncated while it is written."
     )]
     Cat(cat::Args),
 
