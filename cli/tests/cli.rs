@@ -544,6 +544,7 @@ fn cat_of_an_endless_stream_copies_as_it_arrives() {
 #[test]
 fn cat_of_dev_zero_with_a_length_runs_in_bounded_memory() {
     // Broke: the whole --length was read into memory before writing.
+    #[allow(clippy::zombie_processes)] // reaped by wait4 below, for its rusage
     let child = Command::new(env!("CARGO_BIN_EXE_xmmap"))
         .args(["cat", "--length", "256m", "/dev/zero"])
         .stdout(std::process::Stdio::null())
@@ -598,4 +599,74 @@ fn cat_offsets_are_decimal_and_past_the_end_is_reported() {
         "{}",
         stderr(&o)
     );
+}
+
+/// A fresh empty directory for one bench test, removed on drop.
+struct TempDir(std::path::PathBuf);
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+fn temp_dir(name: &str) -> TempDir {
+    let p = std::env::temp_dir().join(format!("xmmap-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&p);
+    std::fs::create_dir(&p).unwrap();
+    TempDir(p)
+}
+fn entries(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect()
+}
+
+#[test]
+fn bench_sizes_beyond_the_free_space_are_refused_before_writing() {
+    // Broke: `bench --sizes 99999g` wrote until the disk was full.
+    let dir = temp_dir("bench-full");
+    let o = xmmap(&["bench", "--dir", dir.0.to_str().unwrap(), "--sizes", "4k,99999t"]);
+    assert_eq!(o.status.code(), Some(128), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(e.contains("the files of --sizes need") && e.contains("free"), "{e}");
+    assert!(e.contains(dir.0.to_str().unwrap()), "{e}");
+    assert_eq!(entries(&dir.0), Vec::<std::path::PathBuf>::new());
+}
+
+#[test]
+fn bench_interrupted_removes_its_files_and_exits_130() {
+    // Broke: Ctrl-C left the benchmark files behind in the directory.
+    let dir = temp_dir("bench-int");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xmmap"))
+        .args(["bench", "--dir", dir.0.to_str().unwrap(), "--sizes", "4k,1m,16m", "--rounds"])
+        .arg("1000000")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until a benchmark file exists (hang guard: a minute).
+    let mut seen = false;
+    for _ in 0..600 {
+        if entries(&dir.0).iter().any(|d| d.is_dir() && !entries(d).is_empty()) {
+            seen = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(seen, "bench wrote no file in a minute");
+    // SAFETY: kill(2) on our own child's pid, which has not been waited for.
+    assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) }, 0);
+    let status = wait_or_fail(&mut child, "bench after SIGINT");
+    let mut e = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut e).unwrap();
+    assert_eq!(status.code(), Some(130), "{status:?}: {e}");
+    assert_eq!(entries(&dir.0), Vec::<std::path::PathBuf>::new(), "{e}");
+}
+
+#[test]
+fn bench_refuses_zero_rounds_and_zero_sizes_naming_them() {
+    // Broke: --rounds 0 was taken; --sizes 0 said "give --sizes".
+    let o = xmmap(&["bench", "--rounds", "0"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--rounds"), "{}", stderr(&o));
+    let o = xmmap(&["bench", "--sizes", "0"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("the size \"0\" is invalid"), "{}", stderr(&o));
 }
