@@ -3,7 +3,7 @@
 //! other fault and every other handler.
 
 use std::ffi::c_int;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use crate::common::*;
 use xmmap::{page_size, ErrorKind, Map, MapMut, MapOptions, MapRaw};
@@ -311,14 +311,12 @@ fn an_ignored_sigbus_still_kills_on_a_plain_fault_as_without_the_handler() {
 
 /// Runs `test` in a child and returns its signal and its stderr.
 fn run_child_stderr(test: &str) -> (Option<i32>, String) {
-    let exe = std::env::current_exe().unwrap();
-    let out = Command::new(exe)
-        .args([test, "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD_ENV, test)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    (signal_of(out.status), String::from_utf8_lossy(&out.stderr).into_owned())
+    let proof = Proof::new(test);
+    let out = child_command(test, &proof).stdin(Stdio::null()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(proof.proved(), "{stderr}");
+    proof.check(out.status);
+    (signal_of(out.status), stderr)
 }
 
 #[allow(unconditional_recursion)]
