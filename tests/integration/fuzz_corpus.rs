@@ -79,7 +79,7 @@ fn replay(name: &str, target: &str, run: fn(&[u8], bool)) {
 #[test]
 fn map_options_corpus_replays_cleanly() {
     replay(
-        "fuzz_corpus::map_options_corpus_replays_cleanly",
+        this_test!(),
         "map_options",
         map_options_harness::run,
     );
@@ -88,7 +88,7 @@ fn map_options_corpus_replays_cleanly() {
 #[test]
 fn window_cache_corpus_replays_cleanly() {
     replay(
-        "fuzz_corpus::window_cache_corpus_replays_cleanly",
+        this_test!(),
         "window_cache",
         window_cache_harness::run,
     );

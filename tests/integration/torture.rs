@@ -28,7 +28,6 @@ use std::time::{Duration, Instant};
 use crate::common::*;
 use xmmap::{page_size, ErrorKind, MapRaw};
 
-const NAME: &str = "torture::guarded_access_survives_a_child_truncating_and_rewriting_the_file";
 const FILE_ENV: &str = "XMMAP_TORTURE_FILE";
 const SECS_ENV: &str = "XMMAP_TORTURE_SECS";
 const PAGES: usize = 64;
@@ -226,7 +225,8 @@ fn worker(raw: &MapRaw, id: u64, stop: &AtomicBool) -> Counts {
 
 #[test]
 fn guarded_access_survives_a_child_truncating_and_rewriting_the_file() {
-    if is_child(NAME) {
+    let name = this_test!();
+    if is_child(name) {
         child();
         return;
     }
@@ -237,8 +237,8 @@ fn guarded_access_survives_a_child_truncating_and_rewriting_the_file() {
     let f = TempFile::with(&initial);
     let raw = MapRaw::map(&f.rw()).unwrap();
     let secs = soak_secs();
-    let proof = Proof::new(NAME);
-    let mut child = child_command(NAME, &proof)
+    let proof = Proof::new(name);
+    let mut child = child_command(name, &proof)
         .env(FILE_ENV, &f.path)
         .env(SECS_ENV, secs.to_string())
         .stdin(Stdio::null())
