@@ -1291,7 +1291,6 @@ fn matches(g: &Got, want: Want) -> Option<bool> {
     })
 }
 
-
 #[test]
 fn every_bad_input_gets_its_typed_error() {
     let table = this_test!();

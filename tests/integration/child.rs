@@ -58,14 +58,17 @@ pub fn spawn(test: &str, env: &[(&str, &str)]) -> Child {
     cmd.stderr(Stdio::inherit());
     let mut child = cmd.spawn().expect("spawn child test process");
     // Waits for an event (the proof, or the child's end), not for a time.
-    while !proof.proved() {
+    loop {
+        if proof.proved() {
+            proof.log(&format!("ran {test}"));
+            return child;
+        }
         if let Some(status) = child.try_wait().expect("wait for child test process") {
             proof.check(status);
-            break;
+            return child;
         }
         std::thread::sleep(std::time::Duration::from_millis(1));
     }
-    child
 }
 
 /// The child's stderr, for assertion messages.

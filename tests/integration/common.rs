@@ -96,6 +96,11 @@ pub const PROOF_ENV: &str = "XMMAP_TEST_CHILD_PROOF";
 /// Set to `1`, a child that skips (exit code [`SKIP`]) fails its test instead.
 pub const NO_SKIP_ENV: &str = "XMMAP_NO_SKIP";
 
+/// Names a file to which every checked child run appends a line, `ran
+/// <test>` or `skipped <test>: <reason>`: a count of the children that proved
+/// themselves, and the skips of a whole run in one place.
+pub const CHILD_LOG_ENV: &str = "XMMAP_CHILD_LOG";
+
 /// Exit code a child uses to say "this machine cannot run the check"; see
 /// [`skip`].
 pub const SKIP: i32 = 77;
@@ -140,7 +145,10 @@ pub fn is_child(test: &str) -> bool {
 /// [`NO_SKIP_ENV`]).
 pub fn skip(reason: &str) -> ! {
     if let Ok(proof) = std::env::var(PROOF_ENV) {
-        let _ = std::fs::write(&proof, format!("{}\n{reason}", std::env::var(CHILD_ENV).unwrap_or_default()));
+        let _ = std::fs::write(
+            &proof,
+            format!("{}\n{reason}", std::env::var(CHILD_ENV).unwrap_or_default()),
+        );
     }
     std::process::exit(SKIP)
 }
@@ -200,15 +208,27 @@ impl Proof {
              asked is_child",
             self.test
         );
+        let reason = text.split_once('\n').map_or("no reason given", |(_, r)| r);
         if skipped(status) {
-            let reason = text.split_once('\n').map_or("no reason given", |(_, r)| r);
+            self.log(&format!("skipped {}: {reason}", self.test));
+        } else {
+            self.log(&format!("ran {}", self.test));
+        }
+        if skipped(status) {
             // Straight to the stream, past libtest's capture of passing tests.
             let _ = writeln!(std::io::stderr(), "SKIPPED: {}: {reason}", self.test);
-            assert!(
-                !no_skip,
-                "child test {} skipped ({NO_SKIP_ENV}=1): {reason}",
-                self.test
-            );
+            assert!(!no_skip, "child test {} skipped ({NO_SKIP_ENV}=1): {reason}", self.test);
+        }
+    }
+}
+
+impl Proof {
+    /// Appends `line` to the [`CHILD_LOG_ENV`] file, if one is named.
+    pub fn log(&self, line: &str) {
+        if let Some(log) = std::env::var_os(CHILD_LOG_ENV) {
+            let mut f =
+                OpenOptions::new().create(true).append(true).open(log).expect("open child log");
+            writeln!(f, "{line}").expect("append to child log");
         }
     }
 }
@@ -333,6 +353,7 @@ fn a_skipping_child_is_reported_and_fails_under_no_skip() {
 
 #[test]
 fn this_test_names_the_enclosing_test_from_a_closure_too() {
-    let name = (|| this_test!())();
+    let in_closure = || this_test!();
+    let name = std::hint::black_box(in_closure)();
     assert_eq!(name, "common::this_test_names_the_enclosing_test_from_a_closure_too");
 }

@@ -144,11 +144,7 @@ fn scan_reports_truncation_without_sigbus_when_alone() {
 
 #[test]
 fn scan_reports_truncation_without_sigbus_with_the_helper() {
-    truncation_is_an_error(
-        this_test!(),
-        true,
-        true,
-    );
+    truncation_is_an_error(this_test!(), true, true);
 }
 
 /// Threads of this process now.
