@@ -1291,13 +1291,11 @@ fn matches(g: &Got, want: Want) -> Option<bool> {
     })
 }
 
-const TABLE: &str = "bad_input::every_bad_input_gets_its_typed_error";
-const SIGNALS: &str = "bad_input::bad_inputs_that_fault_die_by_their_signal";
-
 #[test]
 fn every_bad_input_gets_its_typed_error() {
-    if !is_child(TABLE) {
-        let out = child::output(TABLE, &[]);
+    let table = this_test!();
+    if !is_child(table) {
+        let out = child::output(table, &[]);
         let stdout = String::from_utf8_lossy(&out.stdout);
         if std::env::var_os("XMMAP_PRINT_TABLE").is_some() {
             println!(
@@ -1317,7 +1315,7 @@ fn every_bad_input_gets_its_typed_error() {
         let g = (row.run)();
         tried += 1;
         let line = outcome(&g).replace('|', "\\|").replace('\n', " ");
-        println!("| {} | {line} | `{TABLE}` |", row.input);
+        println!("| {} | {line} | `{table}` |", row.input);
         match matches(&g, row.want) {
             Some(true) => {}
             None => eprintln!("skipped: {}: {line}", row.input),
@@ -1337,7 +1335,8 @@ fn every_bad_input_gets_its_typed_error() {
 
 #[test]
 fn bad_inputs_that_fault_die_by_their_signal() {
-    if is_child(SIGNALS) {
+    let signals = this_test!();
+    if is_child(signals) {
         let i: usize = std::env::var("XMMAP_BAD_INPUT_ROW").unwrap().parse().unwrap();
         let g = (rows()[i].run)();
         eprintln!("survived: {}", outcome(&g));
@@ -1348,14 +1347,14 @@ fn bad_inputs_that_fault_die_by_their_signal() {
     }
     for (i, row) in rows().iter().enumerate() {
         let Want::Signal(sig) = row.want else { continue };
-        let out = child::output(SIGNALS, &[("XMMAP_BAD_INPUT_ROW", &i.to_string())]);
+        let out = child::output(signals, &[("XMMAP_BAD_INPUT_ROW", &i.to_string())]);
         if std::env::var_os("XMMAP_PRINT_TABLE").is_some() {
             let name = match signal_of(out.status) {
                 Some(libc::SIGBUS) => "SIGBUS".to_string(),
                 Some(libc::SIGSEGV) => "SIGSEGV".to_string(),
                 other => format!("{other:?}"),
             };
-            println!("| {} | dies by {name} (in a child) | `{SIGNALS}` |", row.input);
+            println!("| {} | dies by {name} (in a child) | `{signals}` |", row.input);
         }
         assert_eq!(signal_of(out.status), Some(sig), "{}: {}", row.input, child::stderr(&out));
     }

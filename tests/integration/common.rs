@@ -89,32 +89,271 @@ pub fn map_count() -> usize {
 /// The environment variable that tells a re-executed test binary it is the child.
 pub const CHILD_ENV: &str = "XMMAP_TEST_CHILD";
 
-/// Whether this process is the child of [`run_child`] for `test`.
-pub fn is_child(test: &str) -> bool {
-    std::env::var(CHILD_ENV).is_ok_and(|v| v == test)
+/// The environment variable naming the file in which the child proves it ran:
+/// [`is_child`] writes the test's name there before the child body starts.
+pub const PROOF_ENV: &str = "XMMAP_TEST_CHILD_PROOF";
+
+/// Set to `1`, a child that skips (exit code [`SKIP`]) fails its test instead.
+pub const NO_SKIP_ENV: &str = "XMMAP_NO_SKIP";
+
+/// Names a file to which every checked child run appends a line, `ran
+/// <test>` or `skipped <test>: <reason>`: a count of the children that proved
+/// themselves, and the skips of a whole run in one place.
+pub const CHILD_LOG_ENV: &str = "XMMAP_CHILD_LOG";
+
+/// Exit code a child uses to say "this machine cannot run the check"; see
+/// [`skip`].
+pub const SKIP: i32 = 77;
+
+/// The full name of the test this is called in (`module::name`), as the
+/// libtest filter wants it: taken from the code, so a rename cannot leave a
+/// stale string behind.
+macro_rules! this_test {
+    () => {{
+        fn f() {}
+        $crate::common::test_name(std::any::type_name_of_val(&f))
+    }};
+}
+#[allow(unused_imports)] // other modules use it by path
+pub(crate) use this_test;
+
+/// `integration::module::name::f` (the type name of a fn item declared in a
+/// test, closures included) as `module::name`.
+pub fn test_name(fn_item: &'static str) -> &'static str {
+    let mut name = fn_item.strip_suffix("::f").expect("the fn item of this_test!");
+    while let Some(outer) = name.strip_suffix("::{{closure}}") {
+        name = outer;
+    }
+    name.split_once("::").map_or(name, |(_crate, path)| path)
 }
 
-/// Re-runs the test binary for just `test` (its full path, `module::name`)
-/// with [`CHILD_ENV`] set, and returns how the child ended. A test that would
-/// kill the process does its deadly part only when [`is_child`] says so.
+/// Whether this process is the child of [`run_child`] for `test`. In the
+/// child it also writes the proof [`run_child`] looks for, before returning,
+/// so a child that dies of a signal in its body has proved it got there.
+pub fn is_child(test: &str) -> bool {
+    if !std::env::var(CHILD_ENV).is_ok_and(|v| v == test) {
+        return false;
+    }
+    if let Ok(proof) = std::env::var(PROOF_ENV) {
+        std::fs::write(&proof, test).unwrap_or_else(|e| panic!("write child proof {proof}: {e}"));
+    }
+    true
+}
+
+/// In the child: ends it with [`SKIP`] and `reason`, which the parent
+/// reports as `SKIPPED: <test>: <reason>` (or fails on, under
+/// [`NO_SKIP_ENV`]).
+pub fn skip(reason: &str) -> ! {
+    if let Ok(proof) = std::env::var(PROOF_ENV) {
+        let _ = std::fs::write(
+            &proof,
+            format!("{}\n{reason}", std::env::var(CHILD_ENV).unwrap_or_default()),
+        );
+    }
+    std::process::exit(SKIP)
+}
+
+/// Whether a child's status says it skipped.
+pub fn skipped(status: ExitStatus) -> bool {
+    status.code() == Some(SKIP)
+}
+
+/// One child run's proof file: made by the parent before the spawn (its name
+/// carries a fresh nonce), written by [`is_child`] in the child, checked by
+/// [`Proof::check`] and removed on drop.
+pub struct Proof {
+    test: String,
+    path: PathBuf,
+}
+
+impl Proof {
+    /// A proof file name for a child run of `test`; nothing is created yet.
+    pub fn new(test: &str) -> Proof {
+        use std::hash::{BuildHasher, Hasher};
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_usize(N.fetch_add(1, Ordering::Relaxed));
+        let path = std::env::temp_dir().join(format!(
+            "xmmap-child-proof-{}-{:016x}",
+            std::process::id(),
+            h.finish()
+        ));
+        Proof { test: test.to_owned(), path }
+    }
+
+    /// Sets the child's environment: who it is and where to prove it.
+    pub fn arm(&self, cmd: &mut Command) {
+        cmd.env(CHILD_ENV, &self.test).env(PROOF_ENV, &self.path);
+    }
+
+    /// Whether the child has proved it reached its body.
+    pub fn proved(&self) -> bool {
+        std::fs::read_to_string(&self.path).is_ok_and(|s| s.lines().next() == Some(&self.test))
+    }
+
+    /// After the child ended with `status`: panics unless it ran its body
+    /// (no test of that name, or one that never asks [`is_child`], runs zero
+    /// tests and exits 0). Reports a skip, and fails it under
+    /// [`NO_SKIP_ENV`].
+    pub fn check(&self, status: ExitStatus) {
+        self.check_with(status, std::env::var(NO_SKIP_ENV).as_deref() == Ok("1"));
+    }
+
+    /// [`Proof::check`], with skips failing when `no_skip`.
+    pub fn check_with(&self, status: ExitStatus, no_skip: bool) {
+        let text = std::fs::read_to_string(&self.path).unwrap_or_default();
+        assert!(
+            self.proved(),
+            "child test {} did not run (ended {status:?}): no test of that name, or it never \
+             asked is_child",
+            self.test
+        );
+        let reason = text.split_once('\n').map_or("no reason given", |(_, r)| r);
+        if skipped(status) {
+            self.log(&format!("skipped {}: {reason}", self.test));
+        } else {
+            self.log(&format!("ran {}", self.test));
+        }
+        if skipped(status) {
+            // Straight to the stream, past libtest's capture of passing tests.
+            let _ = writeln!(std::io::stderr(), "SKIPPED: {}: {reason}", self.test);
+            assert!(!no_skip, "child test {} skipped ({NO_SKIP_ENV}=1): {reason}", self.test);
+        }
+    }
+}
+
+impl Proof {
+    /// Appends `line` to the [`CHILD_LOG_ENV`] file, if one is named.
+    pub fn log(&self, line: &str) {
+        if let Some(log) = std::env::var_os(CHILD_LOG_ENV) {
+            let mut f =
+                OpenOptions::new().create(true).append(true).open(log).expect("open child log");
+            writeln!(f, "{line}").expect("append to child log");
+        }
+    }
+}
+
+impl Drop for Proof {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// The test binary re-run for just `test`, its environment armed by `proof`.
+pub fn child_command(test: &str, proof: &Proof) -> Command {
+    let exe = std::env::current_exe().expect("current test binary");
+    let mut cmd = Command::new(exe);
+    cmd.args([test, "--exact", "--nocapture", "--test-threads=1"]);
+    proof.arm(&mut cmd);
+    cmd
+}
+
+/// Re-runs the test binary for just `test` (its full path, `module::name`;
+/// [`this_test!`] gives it) with [`CHILD_ENV`] set, and returns how the
+/// child ended. A test that would kill the process does its deadly part only
+/// when [`is_child`] says so.
+///
+/// # Panics
+///
+/// If the child did not reach its body (see [`Proof::check`]).
 pub fn run_child(test: &str) -> ExitStatus {
     run_child_with(test, &[])
 }
 
 /// [`run_child`] with extra environment variables.
 pub fn run_child_with(test: &str, env: &[(&str, &str)]) -> ExitStatus {
-    let exe = std::env::current_exe().expect("current test binary");
-    let mut cmd = Command::new(exe);
-    cmd.args([test, "--exact", "--nocapture", "--test-threads=1"]).env(CHILD_ENV, test);
+    let proof = Proof::new(test);
+    let mut cmd = child_command(test, &proof);
     for (k, v) in env {
         cmd.env(k, v);
     }
     cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
-    cmd.status().expect("spawn child test process")
+    let status = cmd.status().expect("spawn child test process");
+    proof.check(status);
+    status
 }
 
 /// The signal that ended a child, if one did.
 pub fn signal_of(status: ExitStatus) -> Option<i32> {
     use std::os::unix::process::ExitStatusExt;
     status.signal()
+}
+
+// The harness itself: a child that does not run must fail its parent.
+
+#[test]
+#[should_panic(expected = "child test common::no_such_test did not run")]
+fn a_misspelled_child_name_fails_run_child() {
+    run_child("common::no_such_test");
+}
+
+#[test]
+#[should_panic(expected = "did not run")]
+fn a_misspelled_child_name_fails_child_output() {
+    crate::child::output("common::no_such_test", &[]);
+}
+
+#[test]
+#[should_panic(expected = "did not run")]
+fn a_misspelled_child_name_fails_child_spawn() {
+    let _ = crate::child::spawn("common::no_such_test", &[]).wait();
+}
+
+#[test]
+fn a_test_that_never_asks_is_child() {}
+
+#[test]
+#[should_panic(expected = "child test common::a_test_that_never_asks_is_child did not run")]
+fn a_child_that_never_asks_is_child_fails_run_child() {
+    run_child("common::a_test_that_never_asks_is_child");
+}
+
+#[test]
+fn a_real_child_proves_it_ran() {
+    let name = this_test!();
+    assert_eq!(name, "common::a_real_child_proves_it_ran");
+    if is_child(name) {
+        std::process::exit(0);
+    }
+    assert!(run_child(name).success());
+    assert!(crate::child::output(name, &[]).status.success());
+    assert!(crate::child::spawn(name, &[]).wait().unwrap().success());
+}
+
+#[test]
+fn a_child_killed_by_a_signal_in_its_body_has_proved_it_ran() {
+    let name = this_test!();
+    if is_child(name) {
+        std::process::abort();
+    }
+    assert_eq!(signal_of(run_child(name)), Some(libc::SIGABRT));
+}
+
+#[test]
+fn a_skipping_child_is_reported_and_fails_under_no_skip() {
+    let name = this_test!();
+    if is_child(name) {
+        skip("the harness test of skips");
+    }
+    let run = || {
+        let proof = Proof::new(name);
+        let mut cmd = child_command(name, &proof);
+        cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+        (cmd.status().unwrap(), proof)
+    };
+    // Reported (the SKIPPED line is in this test's output), not failed.
+    let (status, proof) = run();
+    assert!(skipped(status), "{status:?}");
+    proof.check_with(status, false);
+    let (status, proof) = run();
+    let fail = std::panic::catch_unwind(|| proof.check_with(status, true)).unwrap_err();
+    let msg = fail.downcast_ref::<String>().unwrap();
+    assert!(msg.contains("skipped") && msg.contains("the harness test of skips"), "{msg}");
+}
+
+#[test]
+fn this_test_names_the_enclosing_test_from_a_closure_too() {
+    let in_closure = || this_test!();
+    let name = std::hint::black_box(in_closure)();
+    assert_eq!(name, "common::this_test_names_the_enclosing_test_from_a_closure_too");
 }

@@ -724,9 +724,9 @@ fn errors_have_memmap2s_kinds_and_xmmaps_messages() {
 /// environment carries the limit).
 #[test]
 fn xmmap_limit_refuses_maps_over_it() {
-    const TEST: &str = "compat::xmmap_limit_refuses_maps_over_it";
+    let test = this_test!();
     let page = page_size();
-    if is_child(TEST) {
+    if is_child(test) {
         assert_eq!(MmapMut::map_anon(page).unwrap().len(), page);
         let e = assert_kind(MmapMut::map_anon(2 * page), ErrorKind::OutOfMemory);
         assert!(e.to_string().contains("over limit"), "{e}");
@@ -735,7 +735,7 @@ fn xmmap_limit_refuses_maps_over_it() {
         assert_kind(unsafe { Mmap::map(&f.read()) }, ErrorKind::OutOfMemory);
         return;
     }
-    let status = run_child_with(TEST, &[("XMMAP_LIMIT", &page.to_string())]);
+    let status = run_child_with(test, &[("XMMAP_LIMIT", &page.to_string())]);
     assert!(status.success(), "{status:?}");
 }
 
@@ -871,9 +871,9 @@ fn map_if_safe_maps_only_files_the_kernel_keeps_unchanged() {
 
 #[test]
 fn nothing_is_left_mapped_after_drop_or_failure() {
-    const NAME: &str = "compat::nothing_is_left_mapped_after_drop_or_failure";
-    if !is_child(NAME) {
-        assert!(run_child(NAME).success());
+    let name = this_test!();
+    if !is_child(name) {
+        assert!(run_child(name).success());
         return;
     }
     let page = page_size();

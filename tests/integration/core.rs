@@ -25,8 +25,8 @@ fn tail_of_last_page_reads_zeros_and_writes_there_never_reach_the_file() {
 
 #[test]
 fn touching_a_page_wholly_past_end_of_file_raises_sigbus() {
-    const NAME: &str = "core::touching_a_page_wholly_past_end_of_file_raises_sigbus";
-    if is_child(NAME) {
+    let name = this_test!();
+    if is_child(name) {
         let page = page_size();
         let f = TempFile::with(&pattern(10));
         // SAFETY: deliberately touches past end-of-file; this is the child.
@@ -36,7 +36,7 @@ fn touching_a_page_wholly_past_end_of_file_raises_sigbus() {
         let _ = std::hint::black_box(map[2 * page]);
         std::process::exit(0); // not reached: SIGBUS
     }
-    let status = run_child(NAME);
+    let status = run_child(name);
     assert_eq!(signal_of(status), Some(libc::SIGBUS), "{status:?}");
 }
 
@@ -146,15 +146,15 @@ fn protection_transitions_round_trip() {
 
 #[test]
 fn writing_a_read_only_map_and_touching_prot_none_fault() {
-    const NAME: &str = "core::writing_a_read_only_map_and_touching_prot_none_fault";
-    if is_child(NAME) {
+    let name = this_test!();
+    if is_child(name) {
         let m = MapOptions::new().len(page_size()).map_anon().unwrap();
         let raw = m.make_none().unwrap();
         // SAFETY: deliberately touches a PROT_NONE page; this is the child.
         let _ = unsafe { std::ptr::read_volatile(raw.as_ptr()) };
         std::process::exit(0);
     }
-    assert_eq!(signal_of(run_child(NAME)), Some(libc::SIGSEGV));
+    assert_eq!(signal_of(run_child(name)), Some(libc::SIGSEGV));
 }
 
 #[test]
@@ -262,7 +262,7 @@ fn every_offset_within_a_page_maps_the_exact_byte() {
 
 #[test]
 fn length_past_end_of_file_maps_and_faults_on_touch() {
-    const NAME: &str = "core::length_past_end_of_file_maps_and_faults_on_touch";
+    let name = this_test!();
     let page = page_size();
     let f = TempFile::with(&pattern(page));
     // Mapping more than the file is allowed.
@@ -271,13 +271,13 @@ fn length_past_end_of_file_maps_and_faults_on_touch() {
     assert_eq!(m.len(), 4 * page);
     assert_eq!(m[page - 1], pattern(page)[page - 1]);
     drop(m);
-    if is_child(NAME) {
+    if is_child(name) {
         // SAFETY: deliberately touches past end-of-file; this is the child.
         let m = unsafe { MapOptions::new().len(4 * page).map(&f.read()).unwrap() };
         let _ = std::hint::black_box(m[3 * page]);
         std::process::exit(0);
     }
-    assert_eq!(signal_of(run_child(NAME)), Some(libc::SIGBUS));
+    assert_eq!(signal_of(run_child(name)), Some(libc::SIGBUS));
 }
 
 #[test]
@@ -355,8 +355,8 @@ fn the_limit_refuses_before_the_syscall_with_gits_message() {
 
 #[test]
 fn xmmap_limit_from_the_environment_applies_and_a_bad_value_is_an_error() {
-    const NAME: &str = "core::xmmap_limit_from_the_environment_applies_and_a_bad_value_is_an_error";
-    if is_child(NAME) {
+    let name = this_test!();
+    if is_child(name) {
         let want = std::env::var("WANT").unwrap();
         let r = MapOptions::new().len(8192).map_anon();
         let ok = match (want.as_str(), r) {
@@ -380,7 +380,7 @@ fn xmmap_limit_from_the_environment_applies_and_a_bad_value_is_an_error() {
         ("0", "ok"),
         ("1g", "ok"),
     ] {
-        let status = run_child_with(NAME, &[("XMMAP_LIMIT", value), ("WANT", want)]);
+        let status = run_child_with(name, &[("XMMAP_LIMIT", value), ("WANT", want)]);
         assert!(status.success(), "XMMAP_LIMIT={value:?} expected {want}: {status:?}");
     }
 }
@@ -416,8 +416,8 @@ fn map_sync_without_dax_is_unsupported_here() {
 
 #[test]
 fn locked_over_rlimit_memlock_quotes_the_limit() {
-    const NAME: &str = "core::locked_over_rlimit_memlock_quotes_the_limit";
-    if is_child(NAME) {
+    let name = this_test!();
+    if is_child(name) {
         drop_capabilities();
         let page = page_size() as u64;
         let lim = libc::rlimit { rlim_cur: page, rlim_max: page };
@@ -434,7 +434,7 @@ fn locked_over_rlimit_memlock_quotes_the_limit() {
         }
         std::process::exit(if ok && ok2 { 0 } else { 1 });
     }
-    assert!(run_child(NAME).success());
+    assert!(run_child(name).success());
 }
 
 /// Drops every capability of this (child) process, so that root is bound by
@@ -505,7 +505,7 @@ fn remap_grows_and_shrinks_with_overflow_checks() {
 
 #[test]
 fn split_at_unmaps_one_half_on_drop() {
-    const NAME: &str = "core::split_at_unmaps_one_half_on_drop";
+    let name = this_test!();
     let page = page_size();
     let m = MapOptions::new().len(3 * page).map_anon().unwrap();
     let e = MapOptions::new().len(3 * page).map_anon().unwrap().split_at(1).unwrap_err();
@@ -513,7 +513,7 @@ fn split_at_unmaps_one_half_on_drop() {
     let (mut a, b) = m.split_at(page).unwrap();
     assert_eq!((a.len(), b.len()), (page, 2 * page));
     a[0] = 5;
-    if is_child(NAME) {
+    if is_child(name) {
         let p = b.as_ptr();
         drop(b);
         // SAFETY: deliberately touches the unmapped hole; this is the child.
@@ -522,14 +522,14 @@ fn split_at_unmaps_one_half_on_drop() {
     }
     drop(b);
     assert_eq!(a[0], 5);
-    assert_eq!(signal_of(run_child(NAME)), Some(libc::SIGSEGV));
+    assert_eq!(signal_of(run_child(name)), Some(libc::SIGSEGV));
 }
 
 #[test]
 fn every_mapping_is_released_after_drop() {
-    const NAME: &str = "core::every_mapping_is_released_after_drop";
-    if !is_child(NAME) {
-        assert!(run_child(NAME).success());
+    let name = this_test!();
+    if !is_child(name) {
+        assert!(run_child(name).success());
         return;
     }
     let page = page_size();
@@ -594,8 +594,8 @@ fn the_extra_flags_map() {
 
 #[test]
 fn out_of_memory_carries_gits_hint_with_current_values() {
-    const NAME: &str = "core::out_of_memory_carries_gits_hint_with_current_values";
-    if is_child(NAME) {
+    let name = this_test!();
+    if is_child(name) {
         let lim = libc::rlimit { rlim_cur: 256 << 20, rlim_max: 256 << 20 };
         // SAFETY: setrlimit with a valid struct.
         assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_AS, &lim) }, 0);
@@ -612,5 +612,5 @@ fn out_of_memory_carries_gits_hint_with_current_values() {
         }
         std::process::exit(if ok { 0 } else { 1 });
     }
-    assert!(run_child(NAME).success());
+    assert!(run_child(name).success());
 }

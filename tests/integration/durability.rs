@@ -116,9 +116,8 @@ fn writer(path: &str, seed: u64) -> ! {
 
 #[test]
 fn every_flushed_record_survives_sigkill_and_unflushed_writes_corrupt_nothing() {
-    const NAME: &str =
-        "durability::every_flushed_record_survives_sigkill_and_unflushed_writes_corrupt_nothing";
-    if is_child(NAME) {
+    let name = this_test!();
+    if is_child(name) {
         let path = std::env::var("XMMAP_DURABILITY_FILE").unwrap();
         let seed = std::env::var("XMMAP_DURABILITY_SEED").unwrap().parse().unwrap();
         writer(&path, seed);
@@ -137,7 +136,7 @@ fn every_flushed_record_survives_sigkill_and_unflushed_writes_corrupt_nothing() 
         let f = TempFile::with(&vec![0u8; RECORDS * RECORD]);
         let path = f.path.display().to_string();
         let mut c = child::spawn(
-            NAME,
+            name,
             &[("XMMAP_DURABILITY_FILE", &path), ("XMMAP_DURABILITY_SEED", &seed.to_string())],
         );
         let stdout = c.stdout.take().unwrap();

@@ -34,9 +34,9 @@ fn run(name: &str, env: &[(&str, &str)]) {
 
 #[test]
 fn a_small_rlimit_as_gives_the_enomem_hint_and_mapping_recovers() {
-    const NAME: &str = "exhaustion::a_small_rlimit_as_gives_the_enomem_hint_and_mapping_recovers";
-    if !is_child(NAME) {
-        return run(NAME, &[]);
+    let name = this_test!();
+    if !is_child(name) {
+        return run(name, &[]);
     }
     let f = TempFile::with(&pattern(64 << 10));
     let before = map_count();
@@ -99,10 +99,9 @@ fn a_small_rlimit_as_gives_the_enomem_hint_and_mapping_recovers() {
 /// an address space with room for two windows and a bit.
 #[test]
 fn a_small_rlimit_as_keeps_the_window_cache_evicting_and_reading_right() {
-    const NAME: &str =
-        "exhaustion::a_small_rlimit_as_keeps_the_window_cache_evicting_and_reading_right";
-    if !is_child(NAME) {
-        return run(NAME, &[]);
+    let name = this_test!();
+    if !is_child(name) {
+        return run(name, &[]);
     }
     let w = (2u64 << 20).max(2 * page_size() as u64);
     let windows = 12;
@@ -212,9 +211,9 @@ fn small_maps(file: &std::path::Path) -> usize {
 
 #[test]
 fn running_out_of_mappings_names_vm_max_map_count_and_the_count() {
-    const NAME: &str = "exhaustion::running_out_of_mappings_names_vm_max_map_count_and_the_count";
-    if !is_child(NAME) {
-        return run(NAME, &[]);
+    let name = this_test!();
+    if !is_child(name) {
+        return run(name, &[]);
     }
     let Some(max) = std::fs::read_to_string("/proc/sys/vm/max_map_count")
         .ok()
@@ -286,12 +285,12 @@ fn running_out_of_mappings_names_vm_max_map_count_and_the_count() {
 
 #[test]
 fn xmmap_limit_refuses_before_any_system_call() {
-    const NAME: &str = "exhaustion::xmmap_limit_refuses_before_any_system_call";
-    if !is_child(NAME) {
+    let name = this_test!();
+    if !is_child(name) {
         // Without the limit the same huge request reaches the kernel and fails there.
         let e = MapOptions::new().len(1 << 46).map_anon().unwrap_err();
         assert_eq!(e.raw_os_error(), Some(libc::ENOMEM), "{e}");
-        return run(NAME, &[("XMMAP_LIMIT", "1m")]);
+        return run(name, &[("XMMAP_LIMIT", "1m")]);
     }
     let page = page_size();
     let f = TempFile::with(&pattern(2 << 20));

@@ -78,18 +78,10 @@ fn replay(name: &str, target: &str, run: fn(&[u8], bool)) {
 
 #[test]
 fn map_options_corpus_replays_cleanly() {
-    replay(
-        "fuzz_corpus::map_options_corpus_replays_cleanly",
-        "map_options",
-        map_options_harness::run,
-    );
+    replay(this_test!(), "map_options", map_options_harness::run);
 }
 
 #[test]
 fn window_cache_corpus_replays_cleanly() {
-    replay(
-        "fuzz_corpus::window_cache_corpus_replays_cleanly",
-        "window_cache",
-        window_cache_harness::run,
-    );
+    replay(this_test!(), "window_cache", window_cache_harness::run);
 }

@@ -3,7 +3,7 @@
 //! other fault and every other handler.
 
 use std::ffi::c_int;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use crate::common::*;
 use xmmap::{page_size, ErrorKind, Map, MapMut, MapOptions, MapRaw};
@@ -247,14 +247,14 @@ fn touch(map: &Map, offset: usize) -> u8 {
 
 #[test]
 fn a_plain_deref_of_a_truncated_page_still_dies_of_sigbus() {
-    const NAME: &str = "guard::a_plain_deref_of_a_truncated_page_still_dies_of_sigbus";
-    if is_child(NAME) {
+    let name = this_test!();
+    if is_child(name) {
         let (_f, map) = truncated_map_with_guard_installed();
         let byte = map[page_size()];
         println!("survived with {byte}");
         std::process::exit(0);
     }
-    assert_eq!(signal_of(run_child(NAME)), Some(SIGBUS));
+    assert_eq!(signal_of(run_child(name)), Some(SIGBUS));
 }
 
 extern "C" fn exit_42(_sig: c_int, _info: *mut libc::siginfo_t, _ctx: *mut libc::c_void) {
@@ -269,8 +269,8 @@ extern "C" fn exit_43(_sig: c_int) {
 
 #[test]
 fn a_sigbus_handler_installed_before_ours_still_gets_its_own_faults() {
-    const NAME: &str = "guard::a_sigbus_handler_installed_before_ours_still_gets_its_own_faults";
-    if is_child(NAME) {
+    let name = this_test!();
+    if is_child(name) {
         let siginfo = std::env::var("XMMAP_TEST_HANDLER").is_ok_and(|v| v == "siginfo");
         // SAFETY: all-zero is a valid sigaction; the handlers only _exit.
         unsafe {
@@ -289,36 +289,33 @@ fn a_sigbus_handler_installed_before_ours_still_gets_its_own_faults() {
         touch(&map, page_size());
         std::process::exit(0);
     }
-    let status = run_child_with(NAME, &[("XMMAP_TEST_HANDLER", "siginfo")]);
+    let status = run_child_with(name, &[("XMMAP_TEST_HANDLER", "siginfo")]);
     assert_eq!(status.code(), Some(42), "{status:?}");
-    let status = run_child_with(NAME, &[("XMMAP_TEST_HANDLER", "plain")]);
+    let status = run_child_with(name, &[("XMMAP_TEST_HANDLER", "plain")]);
     assert_eq!(status.code(), Some(43), "{status:?}");
 }
 
 #[test]
 fn an_ignored_sigbus_still_kills_on_a_plain_fault_as_without_the_handler() {
-    const NAME: &str =
-        "guard::an_ignored_sigbus_still_kills_on_a_plain_fault_as_without_the_handler";
-    if is_child(NAME) {
+    let name = this_test!();
+    if is_child(name) {
         // SAFETY: SIG_IGN is a valid disposition.
         unsafe { libc::signal(libc::SIGBUS, libc::SIG_IGN) };
         let (_f, map) = truncated_map_with_guard_installed();
         touch(&map, page_size());
         std::process::exit(0);
     }
-    assert_eq!(signal_of(run_child(NAME)), Some(SIGBUS));
+    assert_eq!(signal_of(run_child(name)), Some(SIGBUS));
 }
 
 /// Runs `test` in a child and returns its signal and its stderr.
 fn run_child_stderr(test: &str) -> (Option<i32>, String) {
-    let exe = std::env::current_exe().unwrap();
-    let out = Command::new(exe)
-        .args([test, "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD_ENV, test)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    (signal_of(out.status), String::from_utf8_lossy(&out.stderr).into_owned())
+    let proof = Proof::new(test);
+    let out = child_command(test, &proof).stdin(Stdio::null()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(proof.proved(), "{stderr}");
+    proof.check(out.status);
+    (signal_of(out.status), stderr)
 }
 
 #[allow(unconditional_recursion)]
@@ -329,24 +326,23 @@ fn recurse(depth: u64) -> u64 {
 
 #[test]
 fn a_stack_overflow_is_still_reported_by_rust_after_the_handler_is_installed() {
-    const NAME: &str =
-        "guard::a_stack_overflow_is_still_reported_by_rust_after_the_handler_is_installed";
-    if is_child(NAME) {
+    let name = this_test!();
+    if is_child(name) {
         let (_f, _map) = truncated_map_with_guard_installed();
         // A thread of our own: a known stack size and an alternate signal stack.
         let t = std::thread::Builder::new().stack_size(256 << 10).spawn(|| recurse(0));
         println!("{}", t.unwrap().join().unwrap());
         std::process::exit(0);
     }
-    let (signal, stderr) = run_child_stderr(NAME);
+    let (signal, stderr) = run_child_stderr(name);
     assert_eq!(signal, Some(SIGABRT), "{stderr}");
     assert!(stderr.contains("has overflowed its stack"), "{stderr}");
 }
 
 #[test]
 fn a_plain_touch_of_a_prot_none_map_still_dies_of_sigsegv() {
-    const NAME: &str = "guard::a_plain_touch_of_a_prot_none_map_still_dies_of_sigsegv";
-    if is_child(NAME) {
+    let name = this_test!();
+    if is_child(name) {
         let (_f, map) = truncated_map_with_guard_installed();
         let none = map.make_none().unwrap();
         assert!(matches!(
@@ -358,5 +354,5 @@ fn a_plain_touch_of_a_prot_none_map_still_dies_of_sigsegv() {
         println!("survived with {byte}");
         std::process::exit(0);
     }
-    assert_eq!(signal_of(run_child(NAME)), Some(SIGSEGV));
+    assert_eq!(signal_of(run_child(name)), Some(SIGSEGV));
 }

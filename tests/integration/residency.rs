@@ -145,9 +145,9 @@ fn populate_of_writable_maps() {
 
 #[test]
 fn populate_past_end_of_file_is_an_error_not_sigbus() {
-    const NAME: &str = "residency::populate_past_end_of_file_is_an_error_not_sigbus";
-    if !is_child(NAME) {
-        let status = run_child(NAME);
+    let name = this_test!();
+    if !is_child(name) {
+        let status = run_child(name);
         assert!(status.success(), "child ended with {status:?} (signal {:?})", signal_of(status));
         return;
     }

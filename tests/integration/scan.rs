@@ -139,16 +139,12 @@ fn truncation_is_an_error(name: &str, prefetch: bool, unmap: bool) {
 
 #[test]
 fn scan_reports_truncation_without_sigbus_when_alone() {
-    truncation_is_an_error("scan::scan_reports_truncation_without_sigbus_when_alone", false, false);
+    truncation_is_an_error(this_test!(), false, false);
 }
 
 #[test]
 fn scan_reports_truncation_without_sigbus_with_the_helper() {
-    truncation_is_an_error(
-        "scan::scan_reports_truncation_without_sigbus_with_the_helper",
-        true,
-        true,
-    );
+    truncation_is_an_error(this_test!(), true, true);
 }
 
 /// Threads of this process now.
@@ -158,8 +154,8 @@ fn thread_count() -> usize {
 
 #[test]
 fn scan_leaves_no_mapping_or_thread_behind_on_success_error_or_panic() {
-    const NAME: &str = "scan::scan_leaves_no_mapping_or_thread_behind_on_success_error_or_panic";
-    if is_child(NAME) {
+    let name = this_test!();
+    if is_child(name) {
         let chunk = 2 << 20;
         let f = TempFile::with(&pattern(5 * chunk + 3));
         // Quiet panics, and one warm-up scan: the C library keeps the stack
@@ -203,7 +199,7 @@ fn scan_leaves_no_mapping_or_thread_behind_on_success_error_or_panic() {
         assert_eq!((map_count(), thread_count()), (maps, threads), "after an error");
         std::process::exit(0);
     }
-    let status = run_child(NAME);
+    let status = run_child(name);
     assert!(status.success(), "{status:?} (signal {:?})", signal_of(status));
 }
 

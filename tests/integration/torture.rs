@@ -21,14 +21,13 @@
 //! writer's page. Torn words are counted and printed.
 
 use std::io::Read;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::common::*;
 use xmmap::{page_size, ErrorKind, MapRaw};
 
-const NAME: &str = "torture::guarded_access_survives_a_child_truncating_and_rewriting_the_file";
 const FILE_ENV: &str = "XMMAP_TORTURE_FILE";
 const SECS_ENV: &str = "XMMAP_TORTURE_SECS";
 const PAGES: usize = 64;
@@ -226,7 +225,8 @@ fn worker(raw: &MapRaw, id: u64, stop: &AtomicBool) -> Counts {
 
 #[test]
 fn guarded_access_survives_a_child_truncating_and_rewriting_the_file() {
-    if is_child(NAME) {
+    let name = this_test!();
+    if is_child(name) {
         child();
         return;
     }
@@ -237,9 +237,8 @@ fn guarded_access_survives_a_child_truncating_and_rewriting_the_file() {
     let f = TempFile::with(&initial);
     let raw = MapRaw::map(&f.rw()).unwrap();
     let secs = soak_secs();
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([NAME, "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD_ENV, NAME)
+    let proof = Proof::new(name);
+    let mut child = child_command(name, &proof)
         .env(FILE_ENV, &f.path)
         .env(SECS_ENV, secs.to_string())
         .stdin(Stdio::null())
@@ -264,6 +263,7 @@ fn guarded_access_survives_a_child_truncating_and_rewriting_the_file() {
         let counts: Vec<Counts> = workers.into_iter().map(|w| w.join().unwrap()).collect();
         (status, out, counts)
     });
+    proof.check(status);
     assert!(status.success(), "the child failed: {status:?}\n{out}");
     let generations = out
         .lines()

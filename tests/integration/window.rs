@@ -576,11 +576,11 @@ fn set_address_space_limit(bytes: u64) {
 
 #[test]
 fn enomem_evicts_every_unused_window_and_retries_once() {
-    const NAME: &str = "window::enomem_evicts_every_unused_window_and_retries_once";
-    if !is_child(NAME) {
+    let name = this_test!();
+    if !is_child(name) {
         // The child exits with 42 after its last assertion, so a child that
         // ran no test cannot pass for one that did.
-        let status = run_child(NAME);
+        let status = run_child(name);
         assert_eq!(status.code(), Some(42), "child: {status:?}");
         return;
     }
