@@ -37,7 +37,7 @@ use crate::sys::{self, errno, flags, prot, FileKind, FsKind};
 /// | `MAP_POPULATE`          | [`populate`](Self::populate)                 |
 /// | `MAP_STACK`             | [`stack`](Self::stack)                       |
 /// | `MAP_SYNC`              | [`sync`](Self::sync)                         |
-/// | `MAP_UNINITIALIZED`     | [`uninitialized`](Self::uninitialized) (`unsafe`) |
+/// | `MAP_UNINITIALIZED`     | [`uninitialized`](Self::uninitialized) with the `unsafe` [`unchecked_map_anon`](Self::unchecked_map_anon) |
 /// | `MAP_DENYWRITE`, `MAP_EXECUTABLE`, `MAP_FILE` | not offered: Linux ignores them (mmap(2): "This flag is ignored") |
 ///
 /// Two rules of git's `xmmap()` apply to every constructor: the bytes to be
@@ -220,12 +220,11 @@ impl MapOptions {
     /// kernels built with `CONFIG_MMAP_ALLOW_UNINITIALIZED` (embedded
     /// systems); ignored elsewhere.
     ///
-    /// # Safety
-    ///
-    /// - Where honoured, the map may hold another process's old data: the
-    ///   caller must not read a byte before writing it, and must accept the
-    ///   information leak this flag exists for.
-    pub unsafe fn uninitialized(&mut self, on: bool) -> &mut Self {
+    /// Only the `unsafe` [`unchecked_map_anon`](Self::unchecked_map_anon)
+    /// and [`unchecked_map_anon_shared`](Self::unchecked_map_anon_shared)
+    /// take it, so that the promise covers one call: the other constructors
+    /// refuse it with [`ErrorKind::InvalidInput`].
+    pub fn uninitialized(&mut self, on: bool) -> &mut Self {
         self.uninitialized = on;
         self
     }
@@ -505,7 +504,8 @@ impl MapOptions {
 
     /// Like [`map_anon`](Self::map_anon), but also accepts
     /// [`huge`](Self::huge) with [`no_reserve`](Self::no_reserve)
-    /// (`MAP_HUGETLB | MAP_NORESERVE`), which reserves no huge pages.
+    /// (`MAP_HUGETLB | MAP_NORESERVE`), which reserves no huge pages, and
+    /// [`uninitialized`](Self::uninitialized) (`MAP_UNINITIALIZED`).
     ///
     /// # Safety
     ///
@@ -514,6 +514,10 @@ impl MapOptions {
     ///   process: the caller must make sure the pool holds the pages (for
     ///   example, nobody else uses it) before touching each one, or must
     ///   install a handler for the fault.
+    /// - With `uninitialized`, where the kernel honours it, the map may hold
+    ///   another process's old data: the caller must not read a byte of
+    ///   this map before writing it, and must accept the information leak
+    ///   this flag exists for.
     ///
     /// # Errors
     ///
@@ -528,7 +532,7 @@ impl MapOptions {
     /// # Ok::<(), xmmap::Error>(())
     /// ```
     pub unsafe fn unchecked_map_anon(&self) -> Result<MapMut> {
-        self.map_anonymous(Share::Private, Call::UNRESERVED).map(MapMut::from_inner)
+        self.map_anonymous(Share::Private, Call::UNCHECKED).map(MapMut::from_inner)
     }
 
     /// A shared anonymous map (`MAP_SHARED | MAP_ANONYMOUS`): zeroed memory
@@ -575,7 +579,7 @@ impl MapOptions {
     ///
     /// As [`map_anon`](Self::map_anon).
     pub unsafe fn unchecked_map_anon_shared(&self) -> Result<MapMut> {
-        self.map_anonymous(Share::Shared, Call::UNRESERVED).map(MapMut::from_inner)
+        self.map_anonymous(Share::Shared, Call::UNCHECKED).map(MapMut::from_inner)
     }
 
     /// Maps `file` shared, readable and — if the descriptor was opened for
@@ -761,9 +765,9 @@ impl MapOptions {
         let plan = plan_call(self, call, prot::READ | prot::WRITE, share, None, &Env::current())?;
         let Some(plan) = plan else { return Ok(Inner::empty()) };
         limit.check(plan.map_len as u64)?;
-        // SAFETY: as in map_file; huge + no_reserve passes `plan` only for
-        // the unsafe `unchecked_*` constructors, whose caller vouches for
-        // the pool.
+        // SAFETY: as in map_file; huge + no_reserve and uninitialized pass
+        // `plan` only for the unsafe `unchecked_*` constructors, whose
+        // caller vouches for the pool and for not reading old data.
         let ptr = unsafe { sys::mmap(plan.addr, plan.map_len, plan.prot, plan.flags, None, 0) }
             .map_err(|e| mmap_error(e, self, &plan, None))?;
         // SAFETY: the kernel just gave us this mapping.
@@ -787,14 +791,19 @@ pub(crate) struct Call {
     pub(crate) at: Option<usize>,
     /// `huge` + `no_reserve` allowed: the map may fault on touch.
     pub(crate) unreserved: bool,
+    /// `uninitialized` allowed: the map may hold old data.
+    pub(crate) uninit: bool,
 }
 
 impl Call {
-    pub(crate) const SAFE: Call = Call { at: None, unreserved: false };
-    pub(crate) const UNRESERVED: Call = Call { at: None, unreserved: true };
+    pub(crate) const SAFE: Call = Call { at: None, unreserved: false, uninit: false };
+    /// `MapRaw`: its guarded access reports a fault as an error.
+    pub(crate) const UNRESERVED: Call = Call { at: None, unreserved: true, uninit: false };
+    /// The `unchecked_*` constructors, whose caller vouches for both.
+    pub(crate) const UNCHECKED: Call = Call { at: None, unreserved: true, uninit: true };
 
     pub(crate) fn at(addr: usize) -> Call {
-        Call { at: Some(addr), unreserved: false }
+        Call { at: Some(addr), ..Call::SAFE }
     }
 }
 
@@ -1084,6 +1093,12 @@ pub(crate) fn plan_call(
         if !anon {
             return Err(Error::invalid(
                 "uninitialized (MAP_UNINITIALIZED) applies to anonymous maps only",
+            ));
+        }
+        if !call.uninit {
+            return Err(Error::invalid(
+                "uninitialized (MAP_UNINITIALIZED) may hand out another process's old data: \
+                 map with the unsafe unchecked_map_anon / unchecked_map_anon_shared",
             ));
         }
         flags |= flags::UNINITIALIZED;
@@ -1381,6 +1396,15 @@ mod tests {
         unsafe { o.len(10).extra_flags(0x0020_0000) };
         let p = plan(&o, prot::READ, Share::Private, None, &env()).unwrap().unwrap();
         assert_eq!(p.flags, flags::PRIVATE | flags::ANONYMOUS | 0x0020_0000);
+    }
+
+    #[test]
+    fn uninitialized_needs_an_unchecked_call() {
+        let o = MapOptions::new().len(10).uninitialized(true).clone();
+        let e = plan(&o, prot::READ, Share::Private, None, &env()).unwrap_err();
+        assert!(e.to_string().contains("unchecked_map_anon"), "{e}");
+        let p = plan_call(&o, Call::UNCHECKED, prot::READ, Share::Private, None, &env());
+        assert_eq!(p.unwrap().unwrap().flags & flags::UNINITIALIZED, flags::UNINITIALIZED);
     }
 
     #[test]

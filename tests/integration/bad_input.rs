@@ -1285,6 +1285,11 @@ fn rows() -> Vec<Row> {
             },
             want: E("InvalidInput", "huge with no_reserve"),
         },
+        Row {
+            input: "uninitialized through the safe map_anon",
+            run: || got(MapOptions::new().len(1).uninitialized(true).map_anon(), bytes),
+            want: E("InvalidInput", "unchecked_map_anon"),
+        },
     ]
 }
 

@@ -148,6 +148,22 @@ fn extra_flags_may_not_carry_fixed_a_sharing_type_or_an_owned_flag() {
     }
 }
 
+/// `uninitialized` was an unsafe setter on a `Clone` builder: after one
+/// promise every safe `map_anon` of those options asked for old data.
+#[test]
+fn uninitialized_is_taken_only_by_the_unchecked_constructors() {
+    let o = MapOptions::new().len(page_size()).uninitialized(true).clone();
+    for r in [o.map_anon().map(drop), o.map_anon_shared().map(drop)] {
+        let e = r.unwrap_err();
+        assert_eq!(e.kind(), &ErrorKind::InvalidInput, "{e}");
+        assert!(e.to_string().contains("unchecked_map_anon"), "{e}");
+    }
+    // SAFETY: the map is written before it is read.
+    let mut m = unsafe { o.unchecked_map_anon() }.unwrap();
+    m.fill(5);
+    assert!(m.iter().all(|&b| b == 5));
+}
+
 /// `fixed` was an unsafe setter on a `Clone` builder: after one promise the
 /// safe `map_anon` mapped MAP_FIXED over the same range any number of times.
 /// Now only the unsafe `map_anon_at` call is fixed, and it replaces.
@@ -179,9 +195,9 @@ fn map_anon_at_maps_at_the_address_and_leaves_the_options_unfixed() {
     }
     // The file form replaces too, and reads the file there.
     let f = TempFile::with(&pattern(page));
-    // SAFETY: `m`'s page is handed over (forgotten); only this test
-    // touches the file.
-    std::mem::forget(m);
+    std::mem::forget(m); // its page is handed to the file map below
+                         // SAFETY: `m`'s page is ours and never used again (forgotten above);
+                         // only this test touches the file.
     let fm = unsafe { o.map_at(&f.read(), addr) }.unwrap();
     assert_eq!(fm.as_ptr() as usize, addr);
     assert_eq!(&fm[..], &pattern(page)[..]);
