@@ -339,7 +339,8 @@ impl SourceOptions {
         let file = File::open(path).map_err(|e| {
             Error::with_source(ErrorKind::Io, format!("cannot open {}", path.display()), e)
         })?;
-        self.load(&file, &Name::Path(path))
+        // SAFETY: our caller made the promise of `Source::open`.
+        unsafe { self.load(&file, &Name::Path(path)) }
     }
 
     /// Maps or reads the file behind `file`. Regular files are read from
@@ -372,10 +373,15 @@ impl SourceOptions {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub unsafe fn from_file(&self, file: &File) -> Result<Source> {
-        self.load(file, &Name::Fd(file))
+        // SAFETY: our caller made the promise of `Source::open`.
+        unsafe { self.load(file, &Name::Fd(file)) }
     }
 
-    fn load(&self, file: &File, name: &Name<'_>) -> Result<Source> {
+    /// # Safety
+    ///
+    /// - As [`Source::open`]: a mapped source hands out `&[u8]`, so nobody
+    ///   may change or shrink the file while it lives.
+    unsafe fn load(&self, file: &File, name: &Name<'_>) -> Result<Source> {
         let info = sys::fstat(file)
             .map_err(|e| Error::with_source(ErrorKind::Io, format!("fstat of {name}"), e))?;
         let page = page_size() as u64;
@@ -397,8 +403,8 @@ impl SourceOptions {
                 if let Some(l) = self.limit {
                     o.limit(l);
                 }
-                // SAFETY: the caller of the public constructor promised that
-                // nobody changes or shrinks the file while the map lives.
+                // SAFETY: our caller promised that nobody changes or shrinks
+                // the file while the map lives.
                 match unsafe { o.map(file) } {
                     Ok(map) => return Ok(Source { repr: Repr::Mapped(map) }),
                     Err(e)

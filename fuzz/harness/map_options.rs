@@ -394,6 +394,10 @@ impl<'a> Harness<'a> {
             errs.push(|k| matches!(k, ErrorKind::HugePagesUnavailable { .. }));
             errs.push(|k| k == &ErrorKind::InvalidInput);
         }
+        // huge + no_reserve can fault on touch: only MapRaw takes it.
+        if has(6) && has(1) && !matches!(kind, 5 | 6) {
+            fail(&mut ok, &mut errs, |k| k == &ErrorKind::InvalidInput);
+        }
         if hint != 0 && has(10) {
             errs.push(|k| {
                 matches!(

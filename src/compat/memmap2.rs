@@ -100,7 +100,11 @@
 //! 7. **`flush_range` past the end** fails with `InvalidInput`, as in
 //!    memmap2 0.9.11 and later; releases of 0.9 before 0.9.11 did unchecked
 //!    pointer arithmetic there.
-//! 8. **Platforms.** Linux is the backend; on other Unix targets the
+//! 8. **`huge` with `no_reserve_swap`** (`MAP_HUGETLB | MAP_NORESERVE`)
+//!    fails with `InvalidInput`: it reserves no huge pages, so memmap2's
+//!    safe `map_anon` then hands out memory whose first touch can raise
+//!    `SIGBUS`. Use [`MapOptions::unchecked_map_anon`] for it.
+//! 9. **Platforms.** Linux is the backend; on other Unix targets the
 //!    constructors fail with `Unsupported`. memmap2's Windows descriptor
 //!    (`RawHandle`) is not offered.
 //!

@@ -20,7 +20,7 @@ use crate::sys::{self, errno, flags, prot, FileKind, FsKind};
 /// | `mmap(2)`               | here                                        |
 /// |-------------------------|---------------------------------------------|
 /// | `addr` (hint)           | [`hint`](Self::hint)                         |
-/// | `addr` + `MAP_FIXED`    | [`fixed`](Self::fixed) (`unsafe`)            |
+/// | `addr` + `MAP_FIXED`    | [`map_anon_at`](Self::map_anon_at), [`map_at`](Self::map_at), ... (`unsafe`) |
 /// | `MAP_FIXED_NOREPLACE`   | [`fixed_noreplace`](Self::fixed_noreplace)   |
 /// | `length`                | [`len`](Self::len) (default: to end of file) |
 /// | `offset`                | [`offset`](Self::offset) (any byte)          |
@@ -33,11 +33,11 @@ use crate::sys::{self, errno, flags, prot, FileKind, FsKind};
 /// | `MAP_HUGETLB`, `MAP_HUGE_*` | [`huge`](Self::huge)                     |
 /// | `MAP_LOCKED`            | [`locked`](Self::locked)                     |
 /// | `MAP_NONBLOCK`          | [`nonblock`](Self::nonblock)                 |
-/// | `MAP_NORESERVE`         | [`no_reserve`](Self::no_reserve)             |
+/// | `MAP_NORESERVE`         | [`no_reserve`](Self::no_reserve) (with `huge`: `MapRaw` or `unchecked_map_anon`) |
 /// | `MAP_POPULATE`          | [`populate`](Self::populate)                 |
 /// | `MAP_STACK`             | [`stack`](Self::stack)                       |
 /// | `MAP_SYNC`              | [`sync`](Self::sync)                         |
-/// | `MAP_UNINITIALIZED`     | [`uninitialized`](Self::uninitialized) (`unsafe`) |
+/// | `MAP_UNINITIALIZED`     | [`uninitialized`](Self::uninitialized) with the `unsafe` [`unchecked_map_anon`](Self::unchecked_map_anon) |
 /// | `MAP_DENYWRITE`, `MAP_EXECUTABLE`, `MAP_FILE` | not offered: Linux ignores them (mmap(2): "This flag is ignored") |
 ///
 /// Two rules of git's `xmmap()` apply to every constructor: the bytes to be
@@ -71,7 +71,6 @@ pub struct MapOptions {
     pub(crate) offset: u64,
     pub(crate) len: Option<usize>,
     pub(crate) hint: usize,
-    pub(crate) fixed: bool,
     pub(crate) fixed_noreplace: bool,
     pub(crate) populate: bool,
     pub(crate) huge: Option<Option<u8>>,
@@ -123,22 +122,6 @@ impl MapOptions {
         self
     }
 
-    /// `MAP_FIXED`: place the mapping exactly at `addr` (page aligned),
-    /// replacing whatever is mapped there.
-    ///
-    /// # Safety
-    ///
-    /// - `addr..addr + len` (rounded to pages) must be address space the
-    ///   caller owns and no longer uses: anything mapped there, including
-    ///   memory Rust or the allocator relies on, is silently replaced.
-    /// - Prefer [`fixed_noreplace`](Self::fixed_noreplace), which fails
-    ///   instead of replacing.
-    pub unsafe fn fixed(&mut self, addr: usize) -> &mut Self {
-        self.hint = addr;
-        self.fixed = true;
-        self
-    }
-
     /// `MAP_FIXED_NOREPLACE` (Linux 4.17): place the mapping exactly at the
     /// [`hint`](Self::hint) address, or fail with
     /// [`ErrorKind::AlreadyMapped`] if anything is mapped there.
@@ -167,6 +150,14 @@ impl MapOptions {
     }
 
     /// `MAP_NORESERVE`: do not reserve swap space for the map.
+    ///
+    /// With [`huge`](Self::huge) it also reserves no huge pages: `mmap`
+    /// succeeds whatever the pool holds, and touching a page the pool cannot
+    /// supply raises `SIGBUS`. So the constructors that hand out references
+    /// refuse `huge` + `no_reserve` with [`ErrorKind::InvalidInput`]; map
+    /// such memory with [`map_raw`](Self::map_raw) (whose guarded access
+    /// turns the fault into an error) or the `unsafe`
+    /// [`unchecked_map_anon`](Self::unchecked_map_anon).
     pub fn no_reserve(&mut self, on: bool) -> &mut Self {
         self.no_reserve = on;
         self
@@ -229,12 +220,11 @@ impl MapOptions {
     /// kernels built with `CONFIG_MMAP_ALLOW_UNINITIALIZED` (embedded
     /// systems); ignored elsewhere.
     ///
-    /// # Safety
-    ///
-    /// - Where honoured, the map may hold another process's old data: the
-    ///   caller must not read a byte before writing it, and must accept the
-    ///   information leak this flag exists for.
-    pub unsafe fn uninitialized(&mut self, on: bool) -> &mut Self {
+    /// Only the `unsafe` [`unchecked_map_anon`](Self::unchecked_map_anon)
+    /// and [`unchecked_map_anon_shared`](Self::unchecked_map_anon_shared)
+    /// take it, so that the promise covers one call: the other constructors
+    /// refuse it with [`ErrorKind::InvalidInput`].
+    pub fn uninitialized(&mut self, on: bool) -> &mut Self {
         self.uninitialized = on;
         self
     }
@@ -243,10 +233,19 @@ impl MapOptions {
     /// than this crate. With [`validate`](Self::validate) the kernel rejects
     /// the ones it does not know.
     ///
+    /// Bits this crate knows are refused by the constructor with
+    /// [`ErrorKind::InvalidInput`] naming the flag: the sharing type
+    /// (`MAP_SHARED`, `MAP_PRIVATE`, `MAP_SHARED_VALIDATE`: the constructor
+    /// chooses it), `MAP_FIXED` and `MAP_FIXED_NOREPLACE` (use the `*_at`
+    /// constructors or [`fixed_noreplace`](Self::fixed_noreplace)), and the
+    /// flags that have their own setter (`MAP_ANONYMOUS`, `MAP_HUGETLB`,
+    /// `MAP_NORESERVE`, `MAP_UNINITIALIZED`, ...).
+    ///
     /// # Safety
     ///
     /// - The bits must not give the mapping semantics the map types do not
-    ///   model (for example `MAP_FIXED`, or a sharing type).
+    ///   model. This holds for every map made with these options: the bits
+    ///   are a property of the flags, not of one mapping.
     pub unsafe fn extra_flags(&mut self, bits: u32) -> &mut Self {
         self.extra_flags = bits;
         self
@@ -288,7 +287,22 @@ impl MapOptions {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub unsafe fn map(&self, file: &File) -> Result<Map> {
-        self.map_file(file, prot::READ, Share::Shared).map(Map::from_inner)
+        self.map_file(file, prot::READ, Share::Shared, Call::SAFE).map(Map::from_inner)
+    }
+
+    /// Like [`map`](Self::map), but `MAP_FIXED` at `addr` (the address of
+    /// the page holding the first byte), replacing whatever was mapped there.
+    ///
+    /// # Safety
+    ///
+    /// - As for [`map`](Self::map), and as for
+    ///   [`map_anon_at`](Self::map_anon_at) about the address range.
+    ///
+    /// # Errors
+    ///
+    /// As [`map`](Self::map) and [`map_anon_at`](Self::map_anon_at).
+    pub unsafe fn map_at(&self, file: &File, addr: usize) -> Result<Map> {
+        self.map_file(file, prot::READ, Share::Shared, Call::at(addr)).map(Map::from_inner)
     }
 
     /// Maps `file` readable, writable and shared (`PROT_READ | PROT_WRITE`,
@@ -319,7 +333,24 @@ impl MapOptions {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub unsafe fn map_mut(&self, file: &File) -> Result<MapMut> {
-        self.map_file(file, prot::READ | prot::WRITE, Share::Shared).map(MapMut::from_inner)
+        self.map_file(file, prot::READ | prot::WRITE, Share::Shared, Call::SAFE)
+            .map(MapMut::from_inner)
+    }
+
+    /// Like [`map_mut`](Self::map_mut), but `MAP_FIXED` at `addr`,
+    /// replacing whatever was mapped there.
+    ///
+    /// # Safety
+    ///
+    /// - As for [`map_mut`](Self::map_mut), and as for
+    ///   [`map_anon_at`](Self::map_anon_at) about the address range.
+    ///
+    /// # Errors
+    ///
+    /// As [`map_mut`](Self::map_mut) and [`map_anon_at`](Self::map_anon_at).
+    pub unsafe fn map_mut_at(&self, file: &File, addr: usize) -> Result<MapMut> {
+        self.map_file(file, prot::READ | prot::WRITE, Share::Shared, Call::at(addr))
+            .map(MapMut::from_inner)
     }
 
     /// Maps `file` copy-on-write (`PROT_READ | PROT_WRITE`, `MAP_PRIVATE`):
@@ -349,7 +380,8 @@ impl MapOptions {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub unsafe fn map_copy(&self, file: &File) -> Result<MapMut> {
-        self.map_file(file, prot::READ | prot::WRITE, Share::Private).map(MapMut::from_inner)
+        self.map_file(file, prot::READ | prot::WRITE, Share::Private, Call::SAFE)
+            .map(MapMut::from_inner)
     }
 
     /// Maps `file` readable and private (`PROT_READ`, `MAP_PRIVATE`): like
@@ -379,7 +411,7 @@ impl MapOptions {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub unsafe fn map_copy_read_only(&self, file: &File) -> Result<Map> {
-        self.map_file(file, prot::READ, Share::Private).map(Map::from_inner)
+        self.map_file(file, prot::READ, Share::Private, Call::SAFE).map(Map::from_inner)
     }
 
     /// Maps `file` readable and executable (`PROT_READ | PROT_EXEC`,
@@ -408,7 +440,7 @@ impl MapOptions {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub unsafe fn map_exec(&self, file: &File) -> Result<Map> {
-        self.map_file(file, prot::READ | prot::EXEC, Share::Shared).map(Map::from_inner)
+        self.map_file(file, prot::READ | prot::EXEC, Share::Shared, Call::SAFE).map(Map::from_inner)
     }
 
     /// A private anonymous map (`MAP_PRIVATE | MAP_ANONYMOUS`) of
@@ -428,7 +460,79 @@ impl MapOptions {
     /// # Ok::<(), xmmap::Error>(())
     /// ```
     pub fn map_anon(&self) -> Result<MapMut> {
-        self.map_anonymous(Share::Private).map(MapMut::from_inner)
+        self.map_anonymous(Share::Private, Call::SAFE).map(MapMut::from_inner)
+    }
+
+    /// Like [`map_anon`](Self::map_anon), but `MAP_FIXED` at `addr`: the
+    /// map is placed exactly there (the address of its first byte),
+    /// replacing whatever was mapped in that range.
+    ///
+    /// # Safety
+    ///
+    /// - `addr..addr + len` (rounded up to pages) must be address space the
+    ///   caller owns and no longer uses: anything mapped there, including
+    ///   memory Rust or the allocator relies on, is silently replaced, and a
+    ///   map previously placed there must not be used again (it would alias
+    ///   the new one).
+    /// - The promise is for this one call: a second call at the same address
+    ///   replaces the first map and needs its own promise.
+    /// - Prefer [`fixed_noreplace`](Self::fixed_noreplace), which fails
+    ///   instead of replacing.
+    ///
+    /// # Errors
+    ///
+    /// As [`map_anon`](Self::map_anon); an address of 0 or one not aligned to
+    /// the page (or huge page) size is [`ErrorKind::InvalidInput`], and so is
+    /// `fixed_noreplace` (the two exclude each other).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let page = xmmap::page_size();
+    /// let mut old = xmmap::MapOptions::new().len(page).map_anon()?;
+    /// old[0] = 1;
+    /// let addr = old.as_ptr() as usize;
+    /// std::mem::forget(old); // its range is handed to the new map
+    /// // SAFETY: the page is ours and the old map is never used again.
+    /// let new = unsafe { xmmap::MapOptions::new().len(page).map_anon_at(addr)? };
+    /// assert_eq!((new.as_ptr() as usize, new[0]), (addr, 0));
+    /// # Ok::<(), xmmap::Error>(())
+    /// ```
+    pub unsafe fn map_anon_at(&self, addr: usize) -> Result<MapMut> {
+        self.map_anonymous(Share::Private, Call::at(addr)).map(MapMut::from_inner)
+    }
+
+    /// Like [`map_anon`](Self::map_anon), but also accepts
+    /// [`huge`](Self::huge) with [`no_reserve`](Self::no_reserve)
+    /// (`MAP_HUGETLB | MAP_NORESERVE`), which reserves no huge pages, and
+    /// [`uninitialized`](Self::uninitialized) (`MAP_UNINITIALIZED`).
+    ///
+    /// # Safety
+    ///
+    /// - With `huge` and `no_reserve`, touching a page that the huge page
+    ///   pool cannot supply at that moment raises `SIGBUS` and kills the
+    ///   process: the caller must make sure the pool holds the pages (for
+    ///   example, nobody else uses it) before touching each one, or must
+    ///   install a handler for the fault.
+    /// - With `uninitialized`, where the kernel honours it, the map may hold
+    ///   another process's old data: the caller must not read a byte of
+    ///   this map before writing it, and must accept the information leak
+    ///   this flag exists for.
+    ///
+    /// # Errors
+    ///
+    /// As [`map_anon`](Self::map_anon).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// // SAFETY: without `huge` this is `map_anon`.
+    /// let m = unsafe { xmmap::MapOptions::new().len(4096).unchecked_map_anon()? };
+    /// assert_eq!(m[0], 0);
+    /// # Ok::<(), xmmap::Error>(())
+    /// ```
+    pub unsafe fn unchecked_map_anon(&self) -> Result<MapMut> {
+        self.map_anonymous(Share::Private, Call::UNCHECKED).map(MapMut::from_inner)
     }
 
     /// A shared anonymous map (`MAP_SHARED | MAP_ANONYMOUS`): zeroed memory
@@ -447,7 +551,35 @@ impl MapOptions {
     /// # Ok::<(), xmmap::Error>(())
     /// ```
     pub fn map_anon_shared(&self) -> Result<MapMut> {
-        self.map_anonymous(Share::Shared).map(MapMut::from_inner)
+        self.map_anonymous(Share::Shared, Call::SAFE).map(MapMut::from_inner)
+    }
+
+    /// Like [`map_anon_shared`](Self::map_anon_shared), but `MAP_FIXED` at
+    /// `addr`, replacing whatever was mapped there.
+    ///
+    /// # Safety
+    ///
+    /// - As for [`map_anon_at`](Self::map_anon_at).
+    ///
+    /// # Errors
+    ///
+    /// As [`map_anon_at`](Self::map_anon_at).
+    pub unsafe fn map_anon_shared_at(&self, addr: usize) -> Result<MapMut> {
+        self.map_anonymous(Share::Shared, Call::at(addr)).map(MapMut::from_inner)
+    }
+
+    /// Like [`map_anon_shared`](Self::map_anon_shared), but also accepts
+    /// `huge` with `no_reserve`.
+    ///
+    /// # Safety
+    ///
+    /// - As for [`unchecked_map_anon`](Self::unchecked_map_anon).
+    ///
+    /// # Errors
+    ///
+    /// As [`map_anon`](Self::map_anon).
+    pub unsafe fn unchecked_map_anon_shared(&self) -> Result<MapMut> {
+        self.map_anonymous(Share::Shared, Call::UNCHECKED).map(MapMut::from_inner)
     }
 
     /// Maps `file` shared, readable and — if the descriptor was opened for
@@ -484,7 +616,7 @@ impl MapOptions {
         let (_, writable) = sys::access_mode(file)
             .map_err(|e| Error::with_source(ErrorKind::Io, "fcntl(F_GETFL) on the file", e))?;
         let prot = if writable { prot::READ | prot::WRITE } else { prot::READ };
-        self.map_file(file, prot, Share::Shared).map(MapRaw::from_inner)
+        self.map_file(file, prot, Share::Shared, Call::UNRESERVED).map(MapRaw::from_inner)
     }
 
     /// Maps `file` shared and read-only without handing out references; see
@@ -506,7 +638,7 @@ impl MapOptions {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn map_raw_read_only(&self, file: &File) -> Result<MapRaw> {
-        self.map_file(file, prot::READ, Share::Shared).map(MapRaw::from_inner)
+        self.map_file(file, prot::READ, Share::Shared, Call::UNRESERVED).map(MapRaw::from_inner)
     }
 
     fn limit_in_force(&self) -> Result<Limit> {
@@ -516,7 +648,13 @@ impl MapOptions {
         }
     }
 
-    pub(crate) fn map_file(&self, file: &File, prot: u32, share: Share) -> Result<Inner> {
+    pub(crate) fn map_file(
+        &self,
+        file: &File,
+        prot: u32,
+        share: Share,
+        call: Call,
+    ) -> Result<Inner> {
         // The path only names the file in error messages, and readlink of
         // /proc/self/fd costs more than the mmap itself: read it on error.
         let path = || sys::fd_path(file).map(|p| p.display().to_string());
@@ -586,14 +724,15 @@ impl MapOptions {
             None
         };
         let limit = self.limit_in_force()?;
-        let plan = plan(self, prot, share, Some(info), &Env::current())
+        let plan = plan_call(self, call, prot, share, Some(info), &Env::current())
             .map_err(|e| name_file(e, &name()))?;
         let Some(plan) = plan else {
             return access_error().map_or(Ok(Inner::empty()), Err);
         };
         limit.check(plan.map_len as u64)?;
         // SAFETY: without MAP_FIXED the kernel picks free address space;
-        // `fixed` is an unsafe setter whose caller vouches for the range.
+        // MAP_FIXED comes only from `call.at`, which only the unsafe `*_at`
+        // constructors set, whose caller vouches for the range.
         let ptr = unsafe {
             sys::mmap(plan.addr, plan.map_len, plan.prot, plan.flags, Some(file), plan.file_offset)
         }
@@ -603,7 +742,7 @@ impl MapOptions {
             let unfit = || {
                 examine()
                     .and_then(|info| {
-                        self::plan(self, prot, share, Some(info), &Env::current())
+                        plan_call(self, call, prot, share, Some(info), &Env::current())
                             .map_err(|e| name_file(e, &name()))
                     })
                     .err()
@@ -621,15 +760,14 @@ impl MapOptions {
         Ok(unsafe { Inner::from_raw(ptr, plan.map_len, plan.delta, plan.len, plan.granule) })
     }
 
-    fn map_anonymous(&self, share: Share) -> Result<Inner> {
+    fn map_anonymous(&self, share: Share, call: Call) -> Result<Inner> {
         let limit = self.limit_in_force()?;
-        let plan = plan(self, prot::READ | prot::WRITE, share, None, &Env::current())?;
+        let plan = plan_call(self, call, prot::READ | prot::WRITE, share, None, &Env::current())?;
         let Some(plan) = plan else { return Ok(Inner::empty()) };
         limit.check(plan.map_len as u64)?;
-        if self.no_reserve && plan.flags & flags::HUGETLB != 0 {
-            no_reserve_pool_check(&plan)?;
-        }
-        // SAFETY: as in map_file.
+        // SAFETY: as in map_file; huge + no_reserve and uninitialized pass
+        // `plan` only for the unsafe `unchecked_*` constructors, whose
+        // caller vouches for the pool and for not reading old data.
         let ptr = unsafe { sys::mmap(plan.addr, plan.map_len, plan.prot, plan.flags, None, 0) }
             .map_err(|e| mmap_error(e, self, &plan, None))?;
         // SAFETY: the kernel just gave us this mapping.
@@ -642,6 +780,31 @@ impl MapOptions {
 pub(crate) enum Share {
     Shared,
     Private,
+}
+
+/// What one constructor allows beyond the options: what its caller promised
+/// (unsafe constructors) or what its map type makes harmless (`MapRaw`).
+/// Never part of [`MapOptions`], so that a promise covers one call only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Call {
+    /// `MAP_FIXED` at this address (the unsafe `*_at` constructors).
+    pub(crate) at: Option<usize>,
+    /// `huge` + `no_reserve` allowed: the map may fault on touch.
+    pub(crate) unreserved: bool,
+    /// `uninitialized` allowed: the map may hold old data.
+    pub(crate) uninit: bool,
+}
+
+impl Call {
+    pub(crate) const SAFE: Call = Call { at: None, unreserved: false, uninit: false };
+    /// `MapRaw`: its guarded access reports a fault as an error.
+    pub(crate) const UNRESERVED: Call = Call { at: None, unreserved: true, uninit: false };
+    /// The `unchecked_*` constructors, whose caller vouches for both.
+    pub(crate) const UNCHECKED: Call = Call { at: None, unreserved: true, uninit: true };
+
+    pub(crate) fn at(addr: usize) -> Call {
+        Call { at: Some(addr), ..Call::SAFE }
+    }
 }
 
 /// What the system says, gathered once per call so that [`plan`] stays pure.
@@ -683,8 +846,8 @@ pub(crate) struct Plan {
     pub(crate) granule: usize,
 }
 
-/// Turns options into `mmap` arguments. `Ok(None)` means an empty map: no
-/// system call. `file` is `None` for anonymous maps.
+/// [`plan_call`] for a safe constructor.
+#[cfg(test)]
 pub(crate) fn plan(
     o: &MapOptions,
     prot: u32,
@@ -692,6 +855,62 @@ pub(crate) fn plan(
     file: Option<sys::FileInfo>,
     env: &Env,
 ) -> Result<Option<Plan>> {
+    plan_call(o, Call::SAFE, prot, share, file, env)
+}
+
+/// `MAP_*` bits that [`MapOptions::extra_flags`] may not carry, with their
+/// names: the constructor or a setter owns them.
+const OWNED_FLAGS: [(u32, &str); 14] = [
+    (flags::SHARED_VALIDATE, "MAP_SHARED_VALIDATE"),
+    (flags::SHARED, "MAP_SHARED"),
+    (flags::PRIVATE, "MAP_PRIVATE"),
+    (flags::FIXED, "MAP_FIXED"),
+    (flags::FIXED_NOREPLACE, "MAP_FIXED_NOREPLACE"),
+    (flags::ANONYMOUS, "MAP_ANONYMOUS"),
+    (flags::HUGETLB, "MAP_HUGETLB"),
+    (flags::NORESERVE, "MAP_NORESERVE"),
+    (flags::UNINITIALIZED, "MAP_UNINITIALIZED"),
+    (flags::GROWSDOWN, "MAP_GROWSDOWN"),
+    (flags::LOCKED, "MAP_LOCKED"),
+    (flags::POPULATE, "MAP_POPULATE"),
+    (flags::SYNC, "MAP_SYNC"),
+    (flags::LOW_32BIT, "MAP_32BIT"),
+];
+
+/// Turns options into `mmap` arguments for one constructor call. `Ok(None)`
+/// means an empty map: no system call. `file` is `None` for anonymous maps.
+pub(crate) fn plan_call(
+    o: &MapOptions,
+    call: Call,
+    prot: u32,
+    share: Share,
+    file: Option<sys::FileInfo>,
+    env: &Env,
+) -> Result<Option<Plan>> {
+    // SHARED_VALIDATE is SHARED | PRIVATE: name it before its parts.
+    let owned = OWNED_FLAGS.iter().find(|&&(bit, _)| {
+        if bit == flags::SHARED_VALIDATE {
+            o.extra_flags & bit == bit
+        } else {
+            o.extra_flags & bit != 0
+        }
+    });
+    if let Some((_, name)) = owned {
+        return Err(Error::invalid(format!(
+            "extra_flags {:#x} holds {name}, which extra_flags may not carry: the sharing type \
+             comes from the constructor, MAP_FIXED from the unsafe map_*_at constructors, \
+             MAP_FIXED_NOREPLACE and the other known flags from their MapOptions setters",
+            o.extra_flags
+        )));
+    }
+    if o.huge.is_some() && o.no_reserve && !call.unreserved {
+        return Err(Error::invalid(
+            "huge with no_reserve (MAP_HUGETLB | MAP_NORESERVE) reserves no huge pages, so the \
+             first touch of a page the pool cannot supply raises SIGBUS; drop no_reserve, or \
+             map with map_raw (guarded access reports the fault) or the unsafe \
+             unchecked_map_anon / unchecked_map_anon_shared",
+        ));
+    }
     let env = if o.huge.is_some() && env.huge_sizes.is_empty() {
         std::borrow::Cow::Owned(env.clone().with_huge())
     } else {
@@ -876,21 +1095,32 @@ pub(crate) fn plan(
                 "uninitialized (MAP_UNINITIALIZED) applies to anonymous maps only",
             ));
         }
+        if !call.uninit {
+            return Err(Error::invalid(
+                "uninitialized (MAP_UNINITIALIZED) may hand out another process's old data: \
+                 map with the unsafe unchecked_map_anon / unchecked_map_anon_shared",
+            ));
+        }
         flags |= flags::UNINITIALIZED;
     }
-    if o.fixed && o.fixed_noreplace {
-        return Err(Error::invalid("fixed and fixed_noreplace exclude each other: choose one"));
+    if call.at.is_some() && o.fixed_noreplace {
+        return Err(Error::invalid(
+            "a map_*_at constructor (MAP_FIXED) and fixed_noreplace exclude each other: \
+             choose one",
+        ));
     }
-    if o.fixed || o.fixed_noreplace {
-        if o.hint == 0 || o.hint % granule != 0 {
+    let fixed = call.at.is_some();
+    let addr = call.at.unwrap_or(o.hint);
+    if fixed || o.fixed_noreplace {
+        if addr == 0 || addr % granule != 0 {
             return Err(Error::invalid(format!(
                 "{} needs a non-zero address aligned to {} bytes, got {:#x}",
-                if o.fixed { "fixed" } else { "fixed_noreplace" },
+                if fixed { "map_*_at (MAP_FIXED)" } else { "fixed_noreplace" },
                 granule,
-                o.hint
+                addr
             )));
         }
-        flags |= if o.fixed { flags::FIXED } else { flags::FIXED_NOREPLACE };
+        flags |= if fixed { flags::FIXED } else { flags::FIXED_NOREPLACE };
     }
     flags |= o.extra_flags;
 
@@ -905,29 +1135,7 @@ pub(crate) fn plan(
                 "length {len} plus the {delta} bytes below the unaligned offset overflows"
             ))
         })? as usize;
-    Ok(Some(Plan { addr: o.hint, map_len, prot, flags, file_offset, delta, len, granule }))
-}
-
-/// With `MAP_NORESERVE` the kernel reserves no huge pages, so `mmap`
-/// succeeds on an empty pool and the first touch raises `SIGBUS`: refuse
-/// when the pool cannot hold the map now.
-fn no_reserve_pool_check(plan: &Plan) -> Result<()> {
-    let size = plan.granule as u64;
-    let free = crate::page::huge_page_sizes().iter().find(|h| h.size == size).map_or(0, |h| h.free);
-    let needed = (plan.map_len as u64).div_ceil(size);
-    if free >= needed {
-        return Ok(());
-    }
-    Err(Error::new(
-        ErrorKind::HugePagesUnavailable { size },
-        format!(
-            "mmap of {} anonymous bytes in {} huge pages with no_reserve: {needed} pages needed, \
-             {free} free; without a reservation the first touch would raise SIGBUS; reserve \
-             some in /proc/sys/vm/nr_hugepages",
-            plan.len,
-            human(size)
-        ),
-    ))
+    Ok(Some(Plan { addr, map_len, prot, flags, file_offset, delta, len, granule }))
 }
 
 /// Adds the file's name to an argument error from [`plan`].
@@ -1158,6 +1366,55 @@ mod tests {
             plan(&h, prot::READ, Share::Private, None, &env()).unwrap().unwrap().addr,
             12345
         );
+    }
+
+    #[test]
+    fn only_a_fixed_call_sets_map_fixed() {
+        let o = MapOptions::new().len(10).clone();
+        let at = plan_call(&o, Call::at(1 << 30), prot::READ, Share::Private, None, &env());
+        let p = at.unwrap().unwrap();
+        assert_eq!((p.addr, p.flags & flags::FIXED), (1 << 30, flags::FIXED));
+        let p = plan(&o, prot::READ, Share::Private, None, &env()).unwrap().unwrap();
+        assert_eq!(p.flags & (flags::FIXED | flags::FIXED_NOREPLACE), 0);
+        for addr in [0, 4097] {
+            let e = plan_call(&o, Call::at(addr), prot::READ, Share::Private, None, &env());
+            assert_eq!(e.unwrap_err().kind(), &ErrorKind::InvalidInput);
+        }
+    }
+
+    #[test]
+    fn extra_flags_refuse_the_bits_this_crate_owns() {
+        for &(bit, name) in &OWNED_FLAGS {
+            let mut o = MapOptions::new();
+            // SAFETY: only planned, never mapped.
+            unsafe { o.len(10).extra_flags(bit | 0x0020_0000) };
+            let e = plan(&o, prot::READ, Share::Private, None, &env()).unwrap_err();
+            assert!(e.to_string().contains(&format!("holds {name},")), "{name}: {e}");
+        }
+        let mut o = MapOptions::new();
+        // SAFETY: as above.
+        unsafe { o.len(10).extra_flags(0x0020_0000) };
+        let p = plan(&o, prot::READ, Share::Private, None, &env()).unwrap().unwrap();
+        assert_eq!(p.flags, flags::PRIVATE | flags::ANONYMOUS | 0x0020_0000);
+    }
+
+    #[test]
+    fn uninitialized_needs_an_unchecked_call() {
+        let o = MapOptions::new().len(10).uninitialized(true).clone();
+        let e = plan(&o, prot::READ, Share::Private, None, &env()).unwrap_err();
+        assert!(e.to_string().contains("unchecked_map_anon"), "{e}");
+        let p = plan_call(&o, Call::UNCHECKED, prot::READ, Share::Private, None, &env());
+        assert_eq!(p.unwrap().unwrap().flags & flags::UNINITIALIZED, flags::UNINITIALIZED);
+    }
+
+    #[test]
+    fn huge_no_reserve_needs_an_unreserved_call() {
+        let o = MapOptions::new().len(10).huge(None).no_reserve(true).clone();
+        let e = plan(&o, prot::READ, Share::Private, None, &env()).unwrap_err();
+        assert_eq!(e.kind(), &ErrorKind::InvalidInput);
+        let p = plan_call(&o, Call::UNRESERVED, prot::READ, Share::Private, None, &env());
+        let flags = p.unwrap().unwrap().flags;
+        assert_eq!(flags & (flags::HUGETLB | flags::NORESERVE), flags::HUGETLB | flags::NORESERVE);
     }
 
     #[test]

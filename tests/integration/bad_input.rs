@@ -87,10 +87,16 @@ fn unknown_flag() -> MapOptions {
 }
 
 fn fixed_and_noreplace() -> Got {
-    let mut o = MapOptions::new();
+    let o = MapOptions::new().len(10).fixed_noreplace(true).clone();
     // SAFETY: the two exclude each other, so nothing is mapped.
-    unsafe { o.len(10).fixed(1 << 40) };
-    got(o.fixed_noreplace(true).map_anon(), bytes)
+    got(unsafe { o.map_anon_at(1 << 40) }, bytes)
+}
+
+fn extra(bits: u32) -> MapOptions {
+    let mut o = MapOptions::new();
+    // SAFETY: the bits are refused, so nothing is mapped.
+    unsafe { o.len(4096).extra_flags(bits) };
+    o
 }
 
 fn dontneed(m: &xmmap::MapMut, off: usize, len: usize) -> xmmap::Result<()> {
@@ -587,7 +593,7 @@ fn rows() -> Vec<Row> {
         Row {
             input: "huge pages with no_reserve, no pool",
             run: || got(MapOptions::new().len(1).huge(None).no_reserve(true).map_anon(), bytes),
-            want: E("HugePagesUnavailable", "nr_hugepages"),
+            want: E("InvalidInput", "huge with no_reserve"),
         },
         Row {
             input: "huge page size 2^13 (not a supported size)",
@@ -1260,6 +1266,29 @@ fn rows() -> Vec<Row> {
                 Got::Ok(format!("{}", std::hint::black_box(m[page_size()])))
             },
             want: Want::Signal(libc::SIGBUS),
+        },
+        Row {
+            input: "extra_flags with MAP_FIXED",
+            run: || got(extra(0x10).map_anon(), bytes),
+            want: E("InvalidInput", "holds MAP_FIXED,"),
+        },
+        Row {
+            input: "extra_flags with MAP_SHARED on a private map",
+            run: || got(extra(0x01).map_anon(), bytes),
+            want: E("InvalidInput", "holds MAP_SHARED,"),
+        },
+        Row {
+            input: "huge pages with no_reserve through a file map",
+            run: || {
+                let f = TempFile::with(b"x");
+                ro(MapOptions::new().huge(None).no_reserve(true), &f.read())
+            },
+            want: E("InvalidInput", "huge with no_reserve"),
+        },
+        Row {
+            input: "uninitialized through the safe map_anon",
+            run: || got(MapOptions::new().len(1).uninitialized(true).map_anon(), bytes),
+            want: E("InvalidInput", "unchecked_map_anon"),
         },
     ]
 }

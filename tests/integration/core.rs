@@ -226,7 +226,7 @@ fn fixed_replaces_a_range_we_own() {
     let (first, rest) = owner.split_at(page).unwrap();
     std::mem::forget(first); // its range is handed to the fixed map below
                              // SAFETY: `first`'s page is ours and no longer used (forgotten above).
-    let m = unsafe { MapOptions::new().len(page).fixed(addr).map_anon().unwrap() };
+    let m = unsafe { MapOptions::new().len(page).map_anon_at(addr).unwrap() };
     assert_eq!(m.as_ptr() as usize, addr);
     assert_eq!(m[0], 0, "the fixed map replaced the old page");
     drop(rest);

@@ -34,20 +34,174 @@ fn grows_down_on_shared_anonymous_memory_is_refused_clearly() {
 /// SIGBUS, although `huge` promises an error without a pool.
 #[test]
 fn huge_no_reserve_on_an_empty_pool_is_refused_instead_of_faulting_on_touch() {
-    let Some(default) = xmmap::page::default_huge_page_size() else {
-        eprintln!("no huge page support: nothing to check");
-        return;
-    };
-    let pool = xmmap::page::huge_page_sizes().into_iter().find(|h| h.size == default);
-    if pool.is_some_and(|p| p.free > 0) {
-        eprintln!("a huge page pool is configured: the map would be backed");
+    for shared in [false, true] {
+        let mut o = MapOptions::new();
+        o.len(1).huge(None).no_reserve(true);
+        let e = if shared { o.map_anon_shared() } else { o.map_anon() }.unwrap_err();
+        assert_eq!(e.kind(), &ErrorKind::InvalidInput, "{e}");
+    }
+}
+
+/// With a pool whose free pages another map had reserved, the safe
+/// `map_anon` accepted huge + no_reserve (the pool check counted reserved
+/// pages as free) and the first write died of SIGBUS.
+#[test]
+fn huge_no_reserve_is_refused_by_every_safe_constructor_whatever_the_pool() {
+    let f = TempFile::with(&pattern(page_size()));
+    let mut o = MapOptions::new();
+    o.len(2 << 20).huge(None).no_reserve(true);
+    let safe: [(&str, xmmap::Result<usize>); 6] = [
+        ("map_anon", o.map_anon().map(|m| m.len())),
+        ("map_anon_shared", o.map_anon_shared().map(|m| m.len())),
+        // SAFETY: only this test touches the file.
+        ("map", unsafe { o.map(&f.read()) }.map(|m| m.len())),
+        // SAFETY: as above.
+        ("map_mut", unsafe { o.map_mut(&f.rw()) }.map(|m| m.len())),
+        // SAFETY: as above.
+        ("map_copy", unsafe { o.map_copy(&f.read()) }.map(|m| m.len())),
+        // SAFETY: as above.
+        ("map_copy_read_only", unsafe { o.map_copy_read_only(&f.read()) }.map(|m| m.len())),
+    ];
+    for (name, r) in safe {
+        let e = r.unwrap_err();
+        assert_eq!(e.kind(), &ErrorKind::InvalidInput, "{name}: {e}");
+        let msg = e.to_string();
+        assert!(msg.contains("huge with no_reserve"), "{name}: {msg}");
+        assert!(msg.contains("map_raw") && msg.contains("unchecked_map_anon"), "{name}: {msg}");
+        assert_eq!(e.raw_os_error(), None, "{name}: refused before the system call: {e}");
+    }
+    // The unchecked constructors pass the combination to the kernel.
+    // SAFETY: nothing is touched; without a pool the kernel may refuse.
+    if let Err(e) = unsafe { o.unchecked_map_anon() } {
+        assert!(!matches!(e.kind(), ErrorKind::InvalidInput), "{e}");
+    }
+}
+
+/// The environment variable that lets the next test change the system's
+/// huge page pool (it would disturb tests that expect no pool).
+const POOL_ENV: &str = "XMMAP_TEST_HUGE_POOL";
+
+/// The same, with a real pool whose pages another map holds: the safe path
+/// is refused, the unchecked one maps and its first write dies of SIGBUS.
+#[test]
+fn huge_no_reserve_with_a_pool_held_by_another_map_is_refused_not_faulting() {
+    const NAME: &str =
+        "regressions::huge_no_reserve_with_a_pool_held_by_another_map_is_refused_not_faulting";
+    const SYSCTL: &str = "/proc/sys/vm/nr_hugepages";
+    if is_child(NAME) {
+        let mut o = MapOptions::new();
+        o.len(2 << 20).huge(None);
+        let holder = o.map_anon().unwrap(); // reserves the pool's one page
+        o.no_reserve(true);
+        let e = o.map_anon().unwrap_err();
+        assert_eq!(e.kind(), &ErrorKind::InvalidInput, "{e}");
+        // SAFETY: the write below is meant to die of SIGBUS, in this child.
+        let mut m = unsafe { o.unchecked_map_anon() }.unwrap();
+        m[0] = 1;
+        drop(holder);
+        std::process::exit(0);
+    }
+    if std::env::var(POOL_ENV).is_err() {
+        eprintln!("skipped: set {POOL_ENV}=1 (as root, with nothing else running) to try a pool");
         return;
     }
-    let e = MapOptions::new().len(1).huge(None).no_reserve(true).map_anon_shared().unwrap_err();
-    assert!(matches!(e.kind(), ErrorKind::HugePagesUnavailable { size } if *size == default));
-    assert!(e.to_string().contains("nr_hugepages"), "{e}");
-    let e = MapOptions::new().len(1).huge(None).no_reserve(true).map_anon().unwrap_err();
-    assert!(matches!(e.kind(), ErrorKind::HugePagesUnavailable { .. }), "{e}");
+    let Ok(old) = std::fs::read_to_string(SYSCTL) else {
+        eprintln!("skipped: cannot read {SYSCTL}");
+        return;
+    };
+    if std::fs::write(SYSCTL, "1").is_err() {
+        eprintln!("skipped: cannot write {SYSCTL} (not root?)");
+        return;
+    }
+    let got = std::fs::read_to_string(SYSCTL).unwrap_or_default();
+    let status = (got.trim() == "1").then(|| run_child(NAME));
+    std::fs::write(SYSCTL, old.trim()).expect("restore vm.nr_hugepages");
+    let Some(status) = status else {
+        eprintln!("skipped: the kernel gave a pool of {} pages, not 1", got.trim());
+        return;
+    };
+    assert_eq!(signal_of(status), Some(libc::SIGBUS), "{status:?}");
+}
+
+/// `extra_flags` carried MAP_FIXED or a sharing type into the safe
+/// constructors, so one unsafe promise made aliasing or mis-shared maps.
+#[test]
+fn extra_flags_may_not_carry_fixed_a_sharing_type_or_an_owned_flag() {
+    for (bits, name) in [
+        (0x10, "MAP_FIXED"),
+        (0x10_0000, "MAP_FIXED_NOREPLACE"),
+        (0x01, "MAP_SHARED"),
+        (0x02, "MAP_PRIVATE"),
+        (0x03, "MAP_SHARED_VALIDATE"),
+        (0x4_0000 | 0x4000, "MAP_HUGETLB"),
+        (0x4000, "MAP_NORESERVE"),
+    ] {
+        let mut o = MapOptions::new();
+        // SAFETY: the bits are refused, so nothing is mapped.
+        unsafe { o.len(page_size()).extra_flags(bits) };
+        for r in [o.map_anon().map(drop), o.map_anon_shared().map(drop)] {
+            let e = r.unwrap_err();
+            assert_eq!(e.kind(), &ErrorKind::InvalidInput, "{name}: {e}");
+            assert!(e.to_string().contains(&format!("holds {name},")), "{name}: {e}");
+            assert_eq!(e.raw_os_error(), None, "{name}: {e}");
+        }
+    }
+}
+
+/// `uninitialized` was an unsafe setter on a `Clone` builder: after one
+/// promise every safe `map_anon` of those options asked for old data.
+#[test]
+fn uninitialized_is_taken_only_by_the_unchecked_constructors() {
+    let o = MapOptions::new().len(page_size()).uninitialized(true).clone();
+    for r in [o.map_anon().map(drop), o.map_anon_shared().map(drop)] {
+        let e = r.unwrap_err();
+        assert_eq!(e.kind(), &ErrorKind::InvalidInput, "{e}");
+        assert!(e.to_string().contains("unchecked_map_anon"), "{e}");
+    }
+    // SAFETY: the map is written before it is read.
+    let mut m = unsafe { o.unchecked_map_anon() }.unwrap();
+    m.fill(5);
+    assert!(m.iter().all(|&b| b == 5));
+}
+
+/// `fixed` was an unsafe setter on a `Clone` builder: after one promise the
+/// safe `map_anon` mapped MAP_FIXED over the same range any number of times.
+/// Now only the unsafe `map_anon_at` call is fixed, and it replaces.
+#[test]
+fn map_anon_at_maps_at_the_address_and_leaves_the_options_unfixed() {
+    let page = page_size();
+    let mut old = MapOptions::new().len(2 * page).map_anon().unwrap();
+    old[0] = 7;
+    let addr = old.as_ptr() as usize;
+    let (first, rest) = old.split_at(page).unwrap();
+    std::mem::forget(first); // its page is handed to the fixed map below
+    let o = MapOptions::new().len(page).clone();
+    // SAFETY: `first`'s page is ours and never used again (forgotten above).
+    let mut m = unsafe { o.map_anon_at(addr) }.unwrap();
+    assert_eq!(m.as_ptr() as usize, addr);
+    assert_eq!(m[0], 0, "MAP_FIXED replaced the old page");
+    m[0] = 9;
+    // The same options, through the safe call, cannot land on that range.
+    let again = o.map_anon().unwrap();
+    assert_ne!(again.as_ptr() as usize, addr);
+    assert_eq!((m[0], again[0]), (9, 0), "no aliasing");
+    // Unaligned or zero addresses, and fixed_noreplace with it, are refused.
+    for (bad, noreplace) in [(0, false), (addr + 1, false), (addr, true)] {
+        let mut p = o.clone();
+        p.fixed_noreplace(noreplace);
+        // SAFETY: refused before the system call, so nothing is replaced.
+        let e = unsafe { p.map_anon_at(bad) }.unwrap_err();
+        assert_eq!(e.kind(), &ErrorKind::InvalidInput, "{e}");
+    }
+    // The file form replaces too, and reads the file there.
+    let f = TempFile::with(&pattern(page));
+    std::mem::forget(m); // its page is handed to the file map below
+                         // SAFETY: `m`'s page is ours and never used again (forgotten above);
+                         // only this test touches the file.
+    let fm = unsafe { o.map_at(&f.read(), addr) }.unwrap();
+    assert_eq!(fm.as_ptr() as usize, addr);
+    assert_eq!(&fm[..], &pattern(page)[..]);
+    drop(rest);
 }
 
 /// remap after advice on part of the map (which splits the kernel mapping)
