@@ -1347,7 +1347,7 @@ fn every_bad_input_gets_its_typed_error() {
         println!("| {} | {line} | `{table}` |", row.input);
         match matches(&g, row.want) {
             Some(true) => {}
-            None => eprintln!("skipped: {}: {line}", row.input),
+            None => crate::common::skipped_here(&format!("{table}: {}", row.input), &line),
             Some(false) => bad.push(format!("{}: {line}", row.input)),
         }
     }

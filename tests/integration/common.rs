@@ -153,6 +153,23 @@ pub fn skip(reason: &str) -> ! {
     std::process::exit(SKIP)
 }
 
+/// In a test itself (not a child): reports that `test` could not run its
+/// check here, as `SKIPPED: <test>: <reason>` written straight to stderr
+/// (past libtest's capture of passing tests), and fails instead under
+/// [`NO_SKIP_ENV`]. The caller returns after it.
+pub fn skipped_here(test: &str, reason: &str) {
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {test}: {reason}");
+    if let Some(log) = std::env::var_os(CHILD_LOG_ENV) {
+        if let Ok(mut f) = OpenOptions::new().create(true).append(true).open(log) {
+            let _ = writeln!(f, "skipped {test}: {reason}");
+        }
+    }
+    assert!(
+        std::env::var(NO_SKIP_ENV).as_deref() != Ok("1"),
+        "test {test} skipped ({NO_SKIP_ENV}=1): {reason}"
+    );
+}
+
 /// Whether a child's status says it skipped.
 pub fn skipped(status: ExitStatus) -> bool {
     status.code() == Some(SKIP)

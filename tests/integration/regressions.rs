@@ -85,10 +85,9 @@ const POOL_ENV: &str = "XMMAP_TEST_HUGE_POOL";
 /// is refused, the unchecked one maps and its first write dies of SIGBUS.
 #[test]
 fn huge_no_reserve_with_a_pool_held_by_another_map_is_refused_not_faulting() {
-    const NAME: &str =
-        "regressions::huge_no_reserve_with_a_pool_held_by_another_map_is_refused_not_faulting";
+    let name = this_test!();
     const SYSCTL: &str = "/proc/sys/vm/nr_hugepages";
-    if is_child(NAME) {
+    if is_child(name) {
         let mut o = MapOptions::new();
         o.len(2 << 20).huge(None);
         let holder = o.map_anon().unwrap(); // reserves the pool's one page
@@ -102,22 +101,25 @@ fn huge_no_reserve_with_a_pool_held_by_another_map_is_refused_not_faulting() {
         std::process::exit(0);
     }
     if std::env::var(POOL_ENV).is_err() {
-        eprintln!("skipped: set {POOL_ENV}=1 (as root, with nothing else running) to try a pool");
+        skipped_here(
+            name,
+            &format!("set {POOL_ENV}=1 (as root, with nothing else running) to try a pool"),
+        );
         return;
     }
     let Ok(old) = std::fs::read_to_string(SYSCTL) else {
-        eprintln!("skipped: cannot read {SYSCTL}");
+        skipped_here(name, &format!("cannot read {SYSCTL}"));
         return;
     };
     if std::fs::write(SYSCTL, "1").is_err() {
-        eprintln!("skipped: cannot write {SYSCTL} (not root?)");
+        skipped_here(name, &format!("cannot write {SYSCTL} (not root?)"));
         return;
     }
     let got = std::fs::read_to_string(SYSCTL).unwrap_or_default();
-    let status = (got.trim() == "1").then(|| run_child(NAME));
+    let status = (got.trim() == "1").then(|| run_child(name));
     std::fs::write(SYSCTL, old.trim()).expect("restore vm.nr_hugepages");
     let Some(status) = status else {
-        eprintln!("skipped: the kernel gave a pool of {} pages, not 1", got.trim());
+        skipped_here(name, &format!("the kernel gave a pool of {} pages, not 1", got.trim()));
         return;
     };
     assert_eq!(signal_of(status), Some(libc::SIGBUS), "{status:?}");

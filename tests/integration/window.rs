@@ -498,7 +498,7 @@ fn git(dir: &Path, args: &[&str]) {
 #[test]
 fn reads_a_real_git_pack_through_an_8k_window_and_16k_limit() {
     if Command::new("git").arg("--version").output().is_err() {
-        eprintln!("skipping: git is not installed");
+        crate::common::skipped_here(crate::common::this_test!(), "git is not installed");
         return;
     }
     let dir = TempDir(std::env::temp_dir().join(format!("xmmap-git-{}", std::process::id())));
