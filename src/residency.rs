@@ -41,7 +41,7 @@ use std::fs::File;
 use crate::error::{Error, ErrorKind, Result};
 use crate::io::{read_mapped, Mapped};
 use crate::map::{Advice, Inner, Map, MapMut, MapOptions, MapRaw};
-use crate::page::{align_down, page_size, pages_covering};
+use crate::page::{align_down, align_up, page_size, pages_covering};
 use crate::sys::{self, errno, fadv};
 
 /// `ENOSYS`, Linux numbering: a kernel without `cachestat`.
@@ -378,17 +378,50 @@ fn chunk_bytes(page: u64) -> Result<u64> {
 
 /// Calls `each` with a temporary read-only map of every chunk of `pages`
 /// and the file offset it starts at.
+///
+/// A file that shrinks below a later chunk's start is
+/// [`ErrorKind::Truncated`] at its first page no longer backed, as a
+/// shrink inside a chunk is, not the map's "offset past the end".
 fn for_each_chunk(
+    op: &str,
     file: &File,
     pages: Pages,
     mut each: impl FnMut(&MapRaw, u64) -> Result<()>,
 ) -> Result<()> {
     let page = page_size() as u64;
-    let chunk = chunk_bytes(page)?;
+    chunks(op, file, pages, chunk_bytes(page)?, &mut each)
+}
+
+/// [`for_each_chunk`] with the chunk length given.
+fn chunks(
+    op: &str,
+    file: &File,
+    pages: Pages,
+    chunk: u64,
+    each: &mut dyn FnMut(&MapRaw, u64) -> Result<()>,
+) -> Result<()> {
+    let page = page_size() as u64;
     let (mut at, end) = (pages.first * page, (pages.first + pages.count) * page);
     while at < end {
         let len = (end - at).min(chunk);
-        let map = MapOptions::new().offset(at).len(len as usize).map_raw_read_only(file)?;
+        let map = match MapOptions::new().offset(at).len(len as usize).map_raw_read_only(file) {
+            Ok(map) => map,
+            Err(e) => {
+                let size = file_size(op, file)?;
+                if size >= at {
+                    return Err(e);
+                }
+                let offset = align_up(size, page).unwrap_or(size);
+                return Err(Error::new(
+                    ErrorKind::Truncated { offset },
+                    format!(
+                        "{op}: {} ends before offset {offset}: it shrank while being read \
+                         ({size} bytes now)",
+                        name(file)
+                    ),
+                ));
+            }
+        };
         each(&map, at)?;
         at += len;
     }
@@ -397,7 +430,7 @@ fn for_each_chunk(
 
 fn mincore_of_file(file: &File, pages: Pages) -> Result<Residency> {
     let mut bits = PageBitmap::default();
-    for_each_chunk(file, pages, |map, _| {
+    for_each_chunk("of_file_pages", file, pages, |map, _| {
         let r = mincore_inner(map.inner())?;
         bits.extend(r.pages.as_ref().expect("mincore gives a bitmap"));
         Ok(())
@@ -518,7 +551,12 @@ pub fn populate_file(file: &File, offset: u64, len: Option<u64>) -> Result<()> {
     let page = page_size() as u64;
     let size = file_size("populate_file", file)?;
     let pages = file_pages("populate_file", size, offset, len, page)?;
-    for_each_chunk(file, pages, |map, at| {
+    for_each_chunk("populate_file", file, pages, populate_chunk(file))
+}
+
+/// [`populate_file`]'s work on one chunk mapped at file offset `at`.
+fn populate_chunk(file: &File) -> impl FnMut(&MapRaw, u64) -> Result<()> + '_ {
+    move |map, at| {
         populate_inner(Mapped::Raw(map), map.inner(), false).map_err(|e| match e.kind() {
             ErrorKind::Truncated { offset } => Error::new(
                 ErrorKind::Truncated { offset: at + offset },
@@ -530,7 +568,7 @@ pub fn populate_file(file: &File, offset: u64, len: Option<u64>) -> Result<()> {
             ),
             _ => e,
         })
-    })
+    }
 }
 
 /// `MADV_POPULATE_READ` or `_WRITE` over the whole map; on a kernel
@@ -763,5 +801,28 @@ mod tests {
         let raw = MapOptions::new().len(4 * page).map_raw_read_only(&file).unwrap();
         let e = touch_pages(Mapped::Raw(&raw), raw.inner()).unwrap_err();
         assert_eq!(e.kind(), &ErrorKind::Truncated { offset: 2 * page as u64 });
+    }
+
+    #[test]
+    fn a_file_that_shrinks_between_chunks_is_truncated_not_invalid_input() {
+        // Regression: the next chunk's map failed with InvalidInput
+        // ("offset past the end of the file") instead of Truncated.
+        let page = page_size();
+        let path =
+            std::env::temp_dir().join(format!("xmmap-unit-{}-shrink-chunks", std::process::id()));
+        std::fs::write(&path, vec![7u8; 4 * page]).unwrap();
+        let file = File::open(&path).unwrap();
+        // The pages as measured before the file shrank to one and a bit.
+        let pages = Pages { first: 0, count: 4 };
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(page as u64 + 10)
+            .unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let mut each = populate_chunk(&file);
+        let e = chunks("populate_file", &file, pages, page as u64, &mut each).unwrap_err();
+        assert_eq!(e.kind(), &ErrorKind::Truncated { offset: 2 * page as u64 }, "{e}");
     }
 }

@@ -29,7 +29,8 @@ pub(crate) struct Args {
     #[arg(short = 'e', long)]
     evict: bool,
 
-    /// Lock the files' pages into memory and hold them until Ctrl-C.
+    /// Lock the files' pages into memory and hold them until Ctrl-C; fails
+    /// without holding anything when no file could be locked.
     #[arg(short = 'l', long)]
     lock: bool,
 
@@ -160,6 +161,8 @@ pub(crate) fn run(args: &Args, globals: &Globals) -> Result<ExitCode> {
     let mut reports = Vec::new();
     let mut problems = std::mem::take(&mut walk.skipped);
     let mut locked = Vec::new();
+    // Pages of the files whose lock succeeded: what --lock reports.
+    let mut locked_pages = 0;
     for (path, file, size) in &walk.files {
         let action = if args.touch {
             populate_file(file, offset, len)
@@ -176,13 +179,17 @@ pub(crate) fn run(args: &Args, globals: &Globals) -> Result<ExitCode> {
             };
             problems.push(format!("{}: {what}: {e}", path.display()));
         }
+        let mut is_locked = false;
         if args.lock {
             match lock(file, offset, len, *size, limit) {
-                Ok(Some(map)) => locked.push(map),
+                Ok(Some(map)) => {
+                    locked.push(map);
+                    is_locked = true;
+                }
                 Ok(None) => {}
                 Err(e) => {
                     fatal_if_limit(&e)?;
-                    problems.push(format!("{}: cannot lock: {e}", path.display()));
+                    problems.push(format!("{}: cannot lock (mlock): {e}", path.display()));
                 }
             }
         }
@@ -193,6 +200,9 @@ pub(crate) fn run(args: &Args, globals: &Globals) -> Result<ExitCode> {
         };
         match measured {
             Ok(residency) => {
+                if is_locked {
+                    locked_pages += residency.total_pages();
+                }
                 reports.push(FileReport { path: path.clone(), size: *size, residency })
             }
             Err(e) => {
@@ -208,9 +218,21 @@ pub(crate) fn run(args: &Args, globals: &Globals) -> Result<ExitCode> {
     for p in &problems {
         eprintln!("xmmap: warning: {p}");
     }
+    // As vmtouch: a lock that took nothing is an error, not a report of
+    // pages that merely happen to be resident, and nothing is held.
+    if args.lock && locked.is_empty() && !problems.is_empty() {
+        anyhow::bail!(
+            "residency --lock: nothing could be locked ({} failure(s) above)",
+            problems.len()
+        );
+    }
     let mut out = std::io::stdout().lock();
     let page = xmmap::page_size() as u64;
-    let resident: u64 = reports.iter().map(|r| r.residency.resident_pages()).sum();
+    let resident: u64 = if args.lock {
+        locked_pages
+    } else {
+        reports.iter().map(|r| r.residency.resident_pages()).sum()
+    };
     let total: u64 = reports.iter().map(|r| r.residency.total_pages()).sum();
     if args.json {
         let v = json!({
@@ -261,7 +283,7 @@ pub(crate) fn run(args: &Args, globals: &Globals) -> Result<ExitCode> {
         writeln!(out, "{:>16}: {elapsed:.6} seconds", "Elapsed")?;
     }
     out.flush()?;
-    if args.lock {
+    if !locked.is_empty() {
         drop(out);
         eprintln!("xmmap: holding {} locked file(s); press Ctrl-C to release", locked.len());
         loop {

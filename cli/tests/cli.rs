@@ -688,3 +688,89 @@ fn skipped(test: &str, reason: &str) {
         "{test} skipped (XMMAP_NO_SKIP=1): {reason}"
     );
 }
+
+/// Runs `xmmap` with `args` (after `prefix`, a command that runs it) and
+/// waits at most a minute: a hang fails the test instead of stalling it.
+fn xmmap_or_hang(prefix: &[&str], args: &[&str]) -> Output {
+    let mut cmd = match prefix.split_first() {
+        Some((first, rest)) => {
+            let mut c = Command::new(first);
+            c.args(rest).arg(env!("CARGO_BIN_EXE_xmmap"));
+            c
+        }
+        None => Command::new(env!("CARGO_BIN_EXE_xmmap")),
+    };
+    let mut child = cmd
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    for _ in 0..600 {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    child.kill().unwrap();
+    let o = child.wait_with_output().unwrap();
+    panic!("xmmap {args:?} hung\n{}{}", stdout(&o), stderr(&o));
+}
+
+#[test]
+fn residency_lock_of_a_missing_file_fails_instead_of_parking() {
+    // Regression: --lock /nonexistent printed 0 pages and parked forever.
+    let o = xmmap_or_hang(&[], &["residency", "--lock", "/nonexistent/xmmap-lock"]);
+    assert_eq!(o.status.code(), Some(128), "{}", stderr(&o));
+    assert!(stderr(&o).contains("/nonexistent/xmmap-lock"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("nothing could be locked"), "{}", stderr(&o));
+}
+
+#[test]
+fn residency_lock_over_rlimit_memlock_fails_naming_mlock_and_the_limit() {
+    // Regression: a failed mlock printed "Locked Pages: 256/256 100%" (the
+    // resident pages) and parked forever.
+    if !have("setpriv") || !have("prlimit") {
+        eprintln!("skipped: needs setpriv and prlimit to drop CAP_IPC_LOCK");
+        return;
+    }
+    let f = temp("lock-limit", &noise(1 << 20));
+    xmmap(&["residency", "--touch", f.0.to_str().unwrap()]);
+    let drop_lock =
+        ["setpriv", "--inh-caps=-all", "--bounding-set=-ipc_lock", "prlimit", "--memlock=0"];
+    let o = xmmap_or_hang(&drop_lock, &["residency", "--lock", f.0.to_str().unwrap()]);
+    let err = stderr(&o);
+    if err.contains("setpriv:") || err.contains("prlimit:") {
+        eprintln!("skipped: cannot drop CAP_IPC_LOCK here: {err}");
+        return;
+    }
+    assert_eq!(o.status.code(), Some(128), "{}{err}", stdout(&o));
+    assert!(!stdout(&o).contains("100%"), "{}", stdout(&o));
+    assert!(err.contains(f.0.to_str().unwrap()), "{err}");
+    assert!(err.contains("mlock") && err.contains("RLIMIT_MEMLOCK is 0"), "{err}");
+}
+
+#[test]
+fn residency_lock_that_succeeds_parks_until_sigterm() {
+    let f = temp("lock-term", &noise(1 << 16));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xmmap"))
+        .args(["residency", "--lock", f.0.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut text = String::new();
+    while !text.contains("Elapsed") {
+        let mut line = String::new();
+        assert!(std::io::BufRead::read_line(&mut out, &mut line).unwrap() > 0, "{text}");
+        text.push_str(&line);
+    }
+    let pages = (1u64 << 16).div_ceil(xmmap::page_size() as u64);
+    assert!(text.contains(&format!("Locked Pages: {pages}/{pages}")), "{text}");
+    assert!(child.try_wait().unwrap().is_none(), "exited instead of holding the lock");
+    let term = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(term.success());
+    let status = child.wait().unwrap();
+    assert_eq!(std::os::unix::process::ExitStatusExt::signal(&status), Some(15), "{status:?}");
+}

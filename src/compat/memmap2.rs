@@ -87,12 +87,16 @@
 //!    when a length is given. memmap2 then maps pages that all raise
 //!    `SIGBUS` when touched. (Without a length both fail with
 //!    `InvalidData`, as memmap2 does.)
-//! 5. **Errors carry xmmap's message.** The [`io::Error`]'s kind is the one
-//!    memmap2 would give (derived from the same errno), and its payload is
-//!    an [`xmmap::Error`](crate::Error) that names the operation and what to
-//!    check. [`io::Error::raw_os_error`] is therefore `None`; the errno is
-//!    `e.get_ref().and_then(|e| e.downcast_ref::<xmmap::Error>())` followed
-//!    by [`raw_os_error`](crate::Error::raw_os_error).
+//! 5. **Errors carry xmmap's message only where no errno exists.** A
+//!    failed system call gives memmap2's error exactly,
+//!    `io::Error::from_raw_os_error(errno)`, so
+//!    [`io::Error::raw_os_error`] is the same `Some(errno)` (an
+//!    [`io::Error`] cannot hold both an errno and a message); so does a map
+//!    of something that is not a file or device, refused before the call
+//!    with the kernel's `ENODEV`. Errors raised before any system call
+//!    (ranges, the mapping limit) have memmap2's kind and an
+//!    [`xmmap::Error`](crate::Error) payload that names the operation; the
+//!    native types keep the message for every error.
 //! 6. **Huge page sizes the kernel does not offer** (`huge(Some(bits))`)
 //!    are refused before the system call with `Unsupported`, where memmap2
 //!    gets `EINVAL` (`InvalidInput`) from the kernel. An empty pool fails as
@@ -229,16 +233,18 @@ impl MmapRawDescriptor {
 // Errors
 
 /// An [`xmmap::Error`](crate::Error) as the [`io::Error`] memmap2 would
-/// return: the kind from the errno when a system call failed, xmmap's
-/// message as the payload.
+/// return. Where a system call failed it is memmap2's own
+/// `io::Error::from_raw_os_error(errno)`, so code that matches
+/// [`raw_os_error`](io::Error::raw_os_error) keeps working (an
+/// `io::Error` holds an errno or a payload, never both); a refusal before
+/// the call that would have said `ENODEV` is that errno too. Only errors
+/// no system call gave carry xmmap's message.
 fn io_error(e: crate::Error) -> io::Error {
-    let kind = match (e.raw_os_error(), e.kind()) {
-        (Some(code), _) => io::Error::from_raw_os_error(code).kind(),
-        // Refused before the call that would have said ENODEV.
-        (None, crate::ErrorKind::NotMappable) => io::Error::from_raw_os_error(ENODEV).kind(),
-        (None, _) => return e.into(),
-    };
-    io::Error::new(kind, e)
+    match (e.raw_os_error(), e.kind()) {
+        (Some(code), _) => io::Error::from_raw_os_error(code),
+        (None, crate::ErrorKind::NotMappable) => io::Error::from_raw_os_error(ENODEV),
+        (None, _) => e.into(),
+    }
 }
 
 /// memmap2's check that a length fits a slice; its error kind is `InvalidData`.
@@ -1744,15 +1750,14 @@ mod tests {
             // xmmap's own kinds differ for some (EAGAIN is OutOfMemory there).
             let e = io_error(Error::with_source(ErrorKind::OutOfMemory, "mlock", os));
             assert_eq!(e.kind(), io::Error::from_raw_os_error(code).kind(), "errno {code}");
-            let inner = e.get_ref().and_then(|e| e.downcast_ref::<Error>()).expect("payload");
-            assert_eq!(inner.raw_os_error(), Some(code));
+            assert_eq!(e.raw_os_error(), Some(code));
         }
     }
 
     #[test]
     fn refusals_before_the_call_get_the_kind_of_the_call_they_spare() {
         let e = io_error(Error::new(ErrorKind::NotMappable, "a pipe"));
-        assert_eq!(e.kind(), io::Error::from_raw_os_error(ENODEV).kind());
+        assert_eq!(e.raw_os_error(), Some(ENODEV));
         let e = io_error(Error::invalid("range"));
         assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
         let e = io_error(Error::new(ErrorKind::LimitExceeded { requested: 2, limit: 1 }, "over"));
