@@ -1,11 +1,15 @@
 //! x86_64: a `rep movsb` copy whose faults a signal handler redirects.
 //!
-//! The copy routine is four instructions of assembly. The handler claims a
-//! `SIGBUS` or `SIGSEGV` only when all of these hold:
+//! The copy routine is one `asm!` block with local labels only (no symbol,
+//! so two versions of xmmap link together). The handler claims a `SIGBUS`
+//! or `SIGSEGV` only when all of these hold:
 //!
-//! 1. the interrupted instruction pointer is the routine's `rep movsb`;
-//! 2. this thread's guard record says it is inside a guarded copy;
-//! 3. the faulting address (`si_addr`) lies in the mapped range that copy
+//! 1. it is a fault (`si_code > 0`), not a signal sent by `kill` or
+//!    `sigqueue`;
+//! 2. the interrupted instruction pointer is the `rep movsb` address this
+//!    thread's copy recorded;
+//! 3. this thread's guard record says it is inside a guarded copy;
+//! 4. the faulting address (`si_addr`) lies in the mapped range that copy
 //!    registered.
 //!
 //! It then records the signal and moves the instruction pointer to the
