@@ -79,13 +79,22 @@
 //!
 //! A handler installed *after* xmmap's receives faults first; it must chain
 //! to the previous handler (as xmmap does) for guarded copies to keep
-//! working. The previous handler is called with xmmap's signal mask, not the
-//! one it registered.
+//! working. The previous handler is called as the kernel would have called
+//! it: with its `sa_mask` blocked, its SA_RESETHAND, SA_NODEFER and
+//! SA_SIGINFO honoured.
+//!
+//! Before each copy the thread's signal mask and the SIGBUS/SIGSEGV
+//! dispositions are asked of the kernel: a thread that blocks either signal
+//! (a `sigwait` or `signalfd` thread) gets the kernel's copy instead, since
+//! the kernel kills on a blocked fault; a handler replaced since (someone's
+//! `signal(SIGBUS, SIG_DFL)`, or Rust's resetting itself on a sent SIGBUS) is
+//! re-installed. These three queries cost about 400 ns a copy (BENCHMARKS.md).
 //!
 //! Measured with `cargo bench --bench guard` (AMD EPYC, two shared cores):
-//! 64 KiB guarded reads run at 0.94–1.03x a plain `copy_from_slice` from the
-//! same map, and random 4 KiB guarded reads over a hot 1 GiB file at about
-//! 2.2x the throughput of `pread(2)`.
+//! 64 KiB guarded reads run at 0.81–0.91x a plain `copy_from_slice` from the
+//! same map, and random 4 KiB guarded reads over a hot file at about 1.05x
+//! the throughput of `pread(2)` (quick mode; before the per-copy signal
+//! checks: 1.00x and 2.5x).
 //!
 //! On other architectures the kernel does the copy (`process_vm_readv(2)` /
 //! `process_vm_writev(2)` on the own process), which reports a missing page

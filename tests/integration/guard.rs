@@ -356,3 +356,187 @@ fn a_plain_touch_of_a_prot_none_map_still_dies_of_sigsegv() {
     }
     assert_eq!(signal_of(run_child(name)), Some(SIGSEGV));
 }
+
+/// Waits for a child, killing it (and failing) if it has not ended in a
+/// minute: a handler that re-enters forever must fail the test, not hang it.
+fn wait_or_kill(mut child: std::process::Child) -> std::process::ExitStatus {
+    for _ in 0..600 {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    child.kill().unwrap();
+    panic!("child hung: {:?}", child.wait());
+}
+
+/// Regression: a thread that blocks every signal (as sigwait/signalfd
+/// threads do) was killed by a guarded read of a truncated page.
+#[test]
+fn a_thread_blocking_every_signal_gets_truncated_not_killed() {
+    const NAME: &str = "guard::a_thread_blocking_every_signal_gets_truncated_not_killed";
+    if is_child(NAME) {
+        let page = page_size();
+        let f = TempFile::with(&pattern(2 * page));
+        let file = f.rw();
+        let raw = MapRaw::map(&file).unwrap();
+        file.set_len(0).unwrap();
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                // SAFETY: all-zero then sigfillset is a valid full set.
+                unsafe {
+                    let mut all: libc::sigset_t = std::mem::zeroed();
+                    libc::sigfillset(&mut all);
+                    assert_eq!(
+                        libc::pthread_sigmask(libc::SIG_BLOCK, &all, std::ptr::null_mut()),
+                        0
+                    );
+                }
+                let e = raw.read_at(page as u64, &mut [0; 8]).unwrap_err();
+                assert_eq!(*e.kind(), ErrorKind::Truncated { offset: page as u64 });
+                let e = raw.write_at(3, &[1; 8]).unwrap_err();
+                assert_eq!(*e.kind(), ErrorKind::Truncated { offset: 3 });
+            });
+        });
+        std::process::exit(0);
+    }
+    let status = run_child(NAME);
+    assert_eq!(status.code(), Some(0), "{status:?}");
+}
+
+extern "C" fn return_quietly(_sig: c_int, _info: *mut libc::siginfo_t, _ctx: *mut libc::c_void) {}
+
+extern "C" fn exit_with_signal(sig: c_int) {
+    // SAFETY: _exit is async-signal-safe.
+    unsafe { libc::_exit(100 + sig) }
+}
+
+static NODEFER_DEPTH: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+/// Raises the signal again from inside itself: with SA_NODEFER the nested
+/// delivery runs at once and exits 60 + depth; without, it would stay pending.
+extern "C" fn nodefer_reraise(sig: c_int) {
+    let depth = NODEFER_DEPTH.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    if depth >= 1 {
+        // SAFETY: _exit is async-signal-safe.
+        unsafe { libc::_exit(61) }
+    }
+    // SAFETY: raise is async-signal-safe.
+    unsafe { libc::raise(sig) };
+    // SAFETY: as above.
+    unsafe { libc::_exit(60) }
+}
+
+/// Installs the handler `XMMAP_TEST_PREV` names on SIGBUS.
+fn install_prev() {
+    let which = std::env::var("XMMAP_TEST_PREV").unwrap_or_default();
+    // SAFETY: all-zero is a valid sigaction; the handlers are async-signal-safe.
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        match which.as_str() {
+            "resethand" => {
+                sa.sa_sigaction = return_quietly as *const () as libc::sighandler_t;
+                sa.sa_flags = libc::SA_SIGINFO | libc::SA_RESETHAND;
+            }
+            "plain" => sa.sa_sigaction = exit_with_signal as *const () as libc::sighandler_t,
+            "nodefer" => {
+                sa.sa_sigaction = nodefer_reraise as *const () as libc::sighandler_t;
+                sa.sa_flags = libc::SA_NODEFER;
+            }
+            other => panic!("unknown XMMAP_TEST_PREV {other:?}"),
+        }
+        assert_eq!(libc::sigaction(libc::SIGBUS, &sa, std::ptr::null_mut()), 0);
+    }
+}
+
+/// Regression: a previous SA_RESETHAND handler that returns was entered
+/// again forever (the fault looped) instead of the fault killing; plain and
+/// SA_NODEFER handlers are chained as the kernel would call them, whether
+/// installed before or after xmmap's.
+#[test]
+fn a_previous_handler_is_chained_with_its_own_flags() {
+    const NAME: &str = "guard::a_previous_handler_is_chained_with_its_own_flags";
+    if is_child(NAME) {
+        let after = std::env::var("XMMAP_TEST_ORDER").is_ok_and(|v| v == "after");
+        if !after {
+            install_prev();
+        }
+        let (_f, map) = truncated_map_with_guard_installed();
+        if after {
+            // Installed over ours: the kernel calls it directly.
+            install_prev();
+        }
+        touch(&map, page_size());
+        std::process::exit(0);
+    }
+    for order in ["before", "after"] {
+        let run = |prev: &str| {
+            let env = [("XMMAP_TEST_PREV", prev), ("XMMAP_TEST_ORDER", order)];
+            let mut cmd = crate::child::command(NAME);
+            cmd.stdout(Stdio::null()).stderr(Stdio::null());
+            cmd.envs(env);
+            wait_or_kill(cmd.spawn().unwrap())
+        };
+        let status = run("resethand");
+        assert_eq!(signal_of(status), Some(SIGBUS), "{order}: {status:?}");
+        let status = run("plain");
+        assert_eq!(status.code(), Some(100 + SIGBUS), "{order}: {status:?}");
+        let status = run("nodefer");
+        assert_eq!(status.code(), Some(61), "{order}: {status:?}");
+    }
+}
+
+/// Regression: `kill(getpid(), SIGBUS)` handled by the handler before ours
+/// (Rust's resets itself to SIG_DFL) left the guard gone, and the next
+/// guarded read of a truncated page killed the process; so did anyone
+/// setting SIGBUS to SIG_DFL after xmmap installed its handler.
+#[test]
+fn a_sent_sigbus_or_a_reset_disposition_leaves_the_guard_working() {
+    const NAME: &str = "guard::a_sent_sigbus_or_a_reset_disposition_leaves_the_guard_working";
+    if is_child(NAME) {
+        let how = std::env::var("XMMAP_TEST_HOW").unwrap_or_default();
+        if how == "kill" {
+            // SAFETY: all-zero is a valid sigaction; the handler only returns.
+            unsafe {
+                let mut sa: libc::sigaction = std::mem::zeroed();
+                sa.sa_sigaction = return_quietly as *const () as libc::sighandler_t;
+                sa.sa_flags = libc::SA_SIGINFO | libc::SA_RESETHAND;
+                assert_eq!(libc::sigaction(libc::SIGBUS, &sa, std::ptr::null_mut()), 0);
+            }
+        }
+        let (_f, map) = truncated_map_with_guard_installed();
+        // SAFETY: kill and signal with valid arguments.
+        unsafe {
+            if how == "kill" {
+                assert_eq!(libc::kill(libc::getpid(), libc::SIGBUS), 0);
+            } else {
+                libc::signal(libc::SIGBUS, libc::SIG_DFL);
+            }
+        }
+        let e = map.read_at(page_size() as u64, &mut [0; 8]).unwrap_err();
+        assert_eq!(*e.kind(), ErrorKind::Truncated { offset: page_size() as u64 });
+        std::process::exit(0);
+    }
+    for how in ["kill", "dfl"] {
+        let status = run_child_with(NAME, &[("XMMAP_TEST_HOW", how)]);
+        assert_eq!(status.code(), Some(0), "{how}: {status:?}");
+    }
+}
+
+/// Regression: the copy routine was `global_asm!` with a fixed global symbol
+/// (`xmmap_guard_copy_v1`), so two versions of xmmap in one binary failed to
+/// link with a duplicate symbol. The copy now has only local labels: no
+/// symbol of that family may be left in this binary, which links xmmap.
+#[test]
+fn the_guarded_copy_emits_no_fixed_symbol_that_two_versions_would_share() {
+    let exe = std::env::current_exe().unwrap();
+    let Ok(out) = Command::new("nm").arg(&exe).stderr(Stdio::null()).output() else {
+        eprintln!("skipped: no nm on this machine");
+        return;
+    };
+    assert!(out.status.success(), "nm {}", exe.display());
+    let symbols = String::from_utf8_lossy(&out.stdout);
+    assert!(symbols.lines().count() > 100, "nm listed too few symbols to judge");
+    let fixed: Vec<&str> = symbols.lines().filter(|l| l.contains("xmmap_guard")).collect();
+    assert!(fixed.is_empty(), "{fixed:?}");
+}

@@ -1,11 +1,15 @@
 //! x86_64: a `rep movsb` copy whose faults a signal handler redirects.
 //!
-//! The copy routine is four instructions of assembly. The handler claims a
-//! `SIGBUS` or `SIGSEGV` only when all of these hold:
+//! The copy routine is one `asm!` block with local labels only (no symbol,
+//! so two versions of xmmap link together). The handler claims a `SIGBUS`
+//! or `SIGSEGV` only when all of these hold:
 //!
-//! 1. the interrupted instruction pointer is the routine's `rep movsb`;
-//! 2. this thread's guard record says it is inside a guarded copy;
-//! 3. the faulting address (`si_addr`) lies in the mapped range that copy
+//! 1. it is a fault (`si_code > 0`), not a signal sent by `kill` or
+//!    `sigqueue`;
+//! 2. the interrupted instruction pointer is the `rep movsb` address this
+//!    thread's copy recorded;
+//! 3. this thread's guard record says it is inside a guarded copy;
+//! 4. the faulting address (`si_addr`) lies in the mapped range that copy
 //!    registered.
 //!
 //! It then records the signal and moves the instruction pointer to the
@@ -25,43 +29,40 @@ use std::sync::OnceLock;
 
 use super::CopyError;
 
-// rdi = dst, rsi = src, rdx = len; returns in rax the bytes not copied. The
-// System V ABI guarantees the direction flag is clear on entry. The labels
-// are global (hidden) so that Rust can take their addresses.
-core::arch::global_asm!(
-    ".pushsection .text.xmmap_guard_copy_v1,\"ax\",@progbits",
-    ".p2align 4",
-    ".globl xmmap_guard_copy_v1",
-    ".hidden xmmap_guard_copy_v1",
-    ".type xmmap_guard_copy_v1,@function",
-    "xmmap_guard_copy_v1:",
-    "    mov rcx, rdx",
-    ".globl xmmap_guard_copy_v1_fault",
-    ".hidden xmmap_guard_copy_v1_fault",
-    "xmmap_guard_copy_v1_fault:",
-    "    rep movsb",
-    ".globl xmmap_guard_copy_v1_recover",
-    ".hidden xmmap_guard_copy_v1_recover",
-    "xmmap_guard_copy_v1_recover:",
-    "    mov rax, rcx",
-    "    ret",
-    ".size xmmap_guard_copy_v1, .-xmmap_guard_copy_v1",
-    ".popsection",
-);
-
-extern "C" {
-    fn xmmap_guard_copy_v1(dst: *mut u8, src: *const u8, len: usize) -> usize;
-    static xmmap_guard_copy_v1_fault: u8;
-    static xmmap_guard_copy_v1_recover: u8;
-}
-
-fn fault_ip() -> usize {
-    // Only the address of the label is taken, never its contents.
-    std::ptr::addr_of!(xmmap_guard_copy_v1_fault) as usize
-}
-
-fn recover_ip() -> usize {
-    std::ptr::addr_of!(xmmap_guard_copy_v1_recover) as usize
+/// The copy: `rep movsb` with `rcx` = `len`; returns the bytes not copied.
+///
+/// The labels are local to the `asm!` block, so no symbol is emitted and two
+/// versions of this crate link into one binary. Before copying, the block
+/// stores the addresses of its `rep movsb` and of the instruction after it in
+/// this thread's record, which is how the handler knows the fault is ours and
+/// where to resume. Rust guarantees the direction flag is clear on entry.
+///
+/// # Safety
+/// - As [`super::guarded_copy`], and `a` must be this thread's `ACTIVE`.
+#[inline(never)]
+unsafe fn rep_movsb(dst: *mut u8, src: *const u8, len: usize, a: &Active) -> usize {
+    let left: usize;
+    // SAFETY: the caller vouches for both ranges; the two stores go to
+    // this thread's record, which outlives the block.
+    unsafe {
+        core::arch::asm!(
+            "lea {t}, [rip + 2f]",
+            "mov qword ptr [{f}], {t}",
+            "lea {t}, [rip + 3f]",
+            "mov qword ptr [{r}], {t}",
+            "2:",
+            "rep movsb",
+            "3:",
+            t = out(reg) _,
+            f = in(reg) a.fault_ip.as_ptr(),
+            r = in(reg) a.recover_ip.as_ptr(),
+            inout("rcx") len => left,
+            inout("rdi") dst => _,
+            inout("rsi") src => _,
+            options(nostack),
+        );
+    }
+    left
 }
 
 /// What this thread's guarded copy watches, and what the handler saw.
@@ -71,6 +72,10 @@ struct Active {
     hi: Cell<usize>,
     /// The signal the handler claimed, 0 if none.
     signal: Cell<c_int>,
+    /// Addresses of the copy's `rep movsb` and of its recovery point, stored
+    /// by the copy itself before it starts.
+    fault_ip: Cell<usize>,
+    recover_ip: Cell<usize>,
 }
 
 thread_local! {
@@ -78,7 +83,13 @@ thread_local! {
     // thread-pointer-relative load, with no lazy registration, so the signal
     // handler may touch it.
     static ACTIVE: Active = const {
-        Active { lo: Cell::new(0), hi: Cell::new(0), signal: Cell::new(0) }
+        Active {
+            lo: Cell::new(0),
+            hi: Cell::new(0),
+            signal: Cell::new(0),
+            fault_ip: Cell::new(0),
+            recover_ip: Cell::new(0),
+        }
     };
 }
 
@@ -102,6 +113,21 @@ pub(super) fn install() -> io::Result<()> {
     }
 }
 
+fn last_errno() -> i32 {
+    io::Error::last_os_error().raw_os_error().unwrap_or(libc::EINVAL)
+}
+
+/// Our `sigaction`: SA_ONSTACK so that a stack overflow still reaches Rust's
+/// handler on the alternate stack; no SA_NODEFER, so that a fault inside the
+/// handler does not recurse.
+fn ours() -> libc::sigaction {
+    // SAFETY: all-zero is a valid `sigaction` (empty mask, no flags).
+    let mut new: libc::sigaction = unsafe { std::mem::zeroed() };
+    new.sa_sigaction = on_fault as *const () as libc::sighandler_t;
+    new.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
+    new
+}
+
 /// # Safety
 /// - Must run at most once per process (the `OnceLock` ensures it).
 unsafe fn install_once() -> Result<(), i32> {
@@ -113,49 +139,83 @@ unsafe fn install_once() -> Result<(), i32> {
         // not race in any program.)
         // SAFETY: a query only writes `saved`, which no handler reads yet.
         if unsafe { libc::sigaction(sig, std::ptr::null(), saved.0.get().cast()) } != 0 {
-            return Err(io::Error::last_os_error().raw_os_error().unwrap_or(libc::EINVAL));
+            return Err(last_errno());
         }
-        // SAFETY: all-zero is a valid `sigaction` (empty mask, no flags).
-        let mut new: libc::sigaction = unsafe { std::mem::zeroed() };
-        new.sa_sigaction = on_fault as *const () as libc::sighandler_t;
-        // SA_ONSTACK: a stack overflow must still reach Rust's handler on the
-        // alternate stack. No SA_NODEFER: a fault inside the handler must not
-        // recurse.
-        new.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
-        // SAFETY: `new` is a valid sigaction and `on_fault` has the
+        // SAFETY: `ours()` is a valid sigaction whose handler has the
         // SA_SIGINFO signature.
-        if unsafe { libc::sigaction(sig, &new, std::ptr::null_mut()) } != 0 {
-            return Err(io::Error::last_os_error().raw_os_error().unwrap_or(libc::EINVAL));
+        if unsafe { libc::sigaction(sig, &ours(), std::ptr::null_mut()) } != 0 {
+            return Err(last_errno());
         }
     }
     Ok(())
 }
 
+/// Whether a fault in a `rep movsb` on this thread would reach `on_fault`
+/// now; re-installs our handler where someone replaced it since.
+///
+/// Both are asked of the kernel on every copy, because either can change at
+/// any time from outside this crate: the thread's mask (`pthread_sigmask`,
+/// as `sigwait`/`signalfd` threads block everything; the kernel then kills
+/// on a blocked fault instead of delivering it) and the disposition
+/// (`signal(SIGBUS, SIG_DFL)`, or Rust's own handler resetting itself on a
+/// signal sent with `kill`). A cached answer could be stale by the time the
+/// copy faults. Re-installing keeps the disposition saved at the first
+/// install as the one faults that are not ours chain to.
+fn fast_path_ready() -> bool {
+    // SAFETY: all-zero is a valid sigset_t and sigaction; the calls only
+    // query, or install `ours()`.
+    unsafe {
+        let mut mask: libc::sigset_t = std::mem::zeroed();
+        if libc::pthread_sigmask(libc::SIG_BLOCK, std::ptr::null(), &mut mask) != 0 {
+            return false;
+        }
+        if libc::sigismember(&mask, libc::SIGBUS) == 1
+            || libc::sigismember(&mask, libc::SIGSEGV) == 1
+        {
+            return false;
+        }
+        for sig in [libc::SIGBUS, libc::SIGSEGV] {
+            let mut cur: libc::sigaction = std::mem::zeroed();
+            if libc::sigaction(sig, std::ptr::null(), &mut cur) != 0 {
+                return false;
+            }
+            if cur.sa_sigaction != on_fault as *const () as libc::sighandler_t
+                && libc::sigaction(sig, &ours(), std::ptr::null_mut()) != 0
+            {
+                return false;
+            }
+        }
+    }
+    true
+}
+
 /// The `SIGBUS`/`SIGSEGV` handler.
 ///
 /// Async-signal-safe: it reads the saved context, reads and writes this
-/// thread's `ACTIVE` record (plain TLS loads and stores), and otherwise calls
-/// only `sigaction`, `raise` and the previous handler.
+/// thread's `ACTIVE` record (plain TLS loads and stores of a const-initialised
+/// record without destructor), and otherwise calls only `sigaction`,
+/// `sigprocmask`, `raise` and the previous handler.
 extern "C" fn on_fault(sig: c_int, info: *mut libc::siginfo_t, ctx: *mut c_void) {
     let uc = ctx.cast::<libc::ucontext_t>();
     // SAFETY: with SA_SIGINFO the kernel passes a valid ucontext_t.
     let ip = unsafe { (*uc).uc_mcontext.gregs[libc::REG_RIP as usize] } as usize;
-    // The instruction pointer is checked first: only a thread that is inside
-    // the copy can be there, and that thread has already touched `ACTIVE`.
-    if ip == fault_ip() {
-        // SAFETY: the kernel passes a valid siginfo_t for SIGBUS/SIGSEGV.
-        let addr = unsafe { (*info).si_addr() } as usize;
-        let claimed = ACTIVE.with(|a| {
-            let inside = a.lo.get() <= addr && addr < a.hi.get();
+    // SAFETY: the kernel passes a valid siginfo_t.
+    let (code, addr) = unsafe { ((*info).si_code, (*info).si_addr() as usize) };
+    // A sent signal (si_code <= 0: kill, tgkill, sigqueue) is never ours,
+    // wherever the thread happened to be.
+    if code > 0 {
+        let resume = ACTIVE.with(|a| {
+            let inside =
+                ip != 0 && ip == a.fault_ip.get() && a.lo.get() <= addr && addr < a.hi.get();
             if inside {
                 a.signal.set(sig);
             }
-            inside
+            inside.then(|| a.recover_ip.get())
         });
-        if claimed {
-            // SAFETY: as above; returning resumes at the recovery label with
+        if let Some(resume) = resume {
+            // SAFETY: as above; returning resumes after the `rep movsb` with
             // rcx = bytes not copied.
-            unsafe { (*uc).uc_mcontext.gregs[libc::REG_RIP as usize] = recover_ip() as i64 };
+            unsafe { (*uc).uc_mcontext.gregs[libc::REG_RIP as usize] = resume as i64 };
             return;
         }
     }
@@ -163,7 +223,9 @@ extern "C" fn on_fault(sig: c_int, info: *mut libc::siginfo_t, ctx: *mut c_void)
     unsafe { chain(sig, info, ctx) };
 }
 
-/// Hands a fault that is not ours to whoever had `sig` before us.
+/// Hands a signal that is not ours to whoever had `sig` before us, as the
+/// kernel would have delivered it: honouring SA_RESETHAND, SA_NODEFER,
+/// SA_SIGINFO, the handler's `sa_mask`, SIG_IGN and SIG_DFL.
 ///
 /// # Safety
 /// - Must be called from the signal handler for `sig` with its arguments.
@@ -172,17 +234,17 @@ unsafe fn chain(sig: c_int, info: *mut libc::siginfo_t, ctx: *mut c_void) {
     // SAFETY: written before this handler was installed, never again.
     let prev = unsafe { (*saved.0.get()).assume_init_ref() };
     let handler = prev.sa_sigaction;
+    // SAFETY: `info` is valid (see on_fault).
+    let sent = unsafe { (*info).si_code } <= 0; // kill(2), raise(3), sigqueue(3)
+                                                // SAFETY: all-zero with SIG_DFL is a valid sigaction.
+    let mut dfl: libc::sigaction = unsafe { std::mem::zeroed() };
+    dfl.sa_sigaction = libc::SIG_DFL;
     if handler == libc::SIG_DFL || handler == libc::SIG_IGN {
-        // SAFETY: `info` is valid (see on_fault).
-        let sent = unsafe { (*info).si_code } <= 0; // kill(2), raise(3), sigqueue(3)
         if handler == libc::SIG_IGN && sent {
             return;
         }
         // The kernel cannot ignore a fault: default action, then either the
         // faulting instruction re-executes or the sent signal is re-raised.
-        // SAFETY: all-zero with SIG_DFL is a valid sigaction.
-        let mut dfl: libc::sigaction = unsafe { std::mem::zeroed() };
-        dfl.sa_sigaction = libc::SIG_DFL;
         // SAFETY: sigaction and raise are async-signal-safe.
         unsafe {
             libc::sigaction(sig, &dfl, std::ptr::null_mut());
@@ -192,6 +254,30 @@ unsafe fn chain(sig: c_int, info: *mut libc::siginfo_t, ctx: *mut c_void) {
         }
         return;
     }
+    if prev.sa_flags & libc::SA_RESETHAND != 0 {
+        // The kernel resets a one-shot handler before running it; so do we,
+        // or a handler that returns would be entered again forever.
+        // SAFETY: async-signal-safe.
+        unsafe { libc::sigaction(sig, &dfl, std::ptr::null_mut()) };
+    }
+    // The mask the kernel would have set: the current one (the interrupted
+    // mask plus `sig`) plus the handler's `sa_mask`, less `sig` for
+    // SA_NODEFER.
+    // SAFETY: sigprocmask, sigaddset and sigdelset are async-signal-safe and
+    // get valid sets.
+    let old = unsafe {
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::sigprocmask(libc::SIG_BLOCK, &prev.sa_mask, &mut old);
+        let mut now: libc::sigset_t = std::mem::zeroed();
+        libc::sigprocmask(libc::SIG_BLOCK, std::ptr::null(), &mut now);
+        if prev.sa_flags & libc::SA_NODEFER != 0 {
+            libc::sigdelset(&mut now, sig);
+        } else {
+            libc::sigaddset(&mut now, sig);
+        }
+        libc::sigprocmask(libc::SIG_SETMASK, &now, std::ptr::null_mut());
+        old
+    };
     if prev.sa_flags & libc::SA_SIGINFO != 0 {
         // SAFETY: SA_SIGINFO says the handler has this signature.
         let f: extern "C" fn(c_int, *mut libc::siginfo_t, *mut c_void) =
@@ -202,6 +288,8 @@ unsafe fn chain(sig: c_int, info: *mut libc::siginfo_t, ctx: *mut c_void) {
         let f: extern "C" fn(c_int) = unsafe { std::mem::transmute(handler) };
         f(sig);
     }
+    // SAFETY: restores the mask saved above.
+    unsafe { libc::sigprocmask(libc::SIG_SETMASK, &old, std::ptr::null_mut()) };
 }
 
 /// # Safety
@@ -212,6 +300,11 @@ pub(super) unsafe fn copy(
     len: usize,
     map_is_src: bool,
 ) -> Result<(), CopyError> {
+    if !fast_path_ready() {
+        // A fault would not reach `on_fault`: let the kernel copy instead.
+        // SAFETY: as this function's.
+        return unsafe { super::kernel::copy(dst, src, len, map_is_src) };
+    }
     let lo = if map_is_src { src as usize } else { dst as usize };
     ACTIVE.with(|a| {
         // Saved and restored so that a guarded copy in a signal handler that
@@ -222,8 +315,9 @@ pub(super) unsafe fn copy(
         a.signal.set(0);
         compiler_fence(Ordering::SeqCst);
         // SAFETY: the caller vouches for both ranges; faults on the mapped
-        // side are redirected by `on_fault`, which the caller installed.
-        let left = unsafe { xmmap_guard_copy_v1(dst, src, len) };
+        // side are redirected by `on_fault`, which is installed and not
+        // blocked (`fast_path_ready`).
+        let left = unsafe { rep_movsb(dst, src, len, a) };
         compiler_fence(Ordering::SeqCst);
         let signal = a.signal.get();
         a.lo.set(saved.0);
