@@ -374,8 +374,8 @@ fn wait_or_kill(mut child: std::process::Child) -> std::process::ExitStatus {
 /// threads do) was killed by a guarded read of a truncated page.
 #[test]
 fn a_thread_blocking_every_signal_gets_truncated_not_killed() {
-    const NAME: &str = "guard::a_thread_blocking_every_signal_gets_truncated_not_killed";
-    if is_child(NAME) {
+    let name = this_test!();
+    if is_child(name) {
         let page = page_size();
         let f = TempFile::with(&pattern(2 * page));
         let file = f.rw();
@@ -400,7 +400,7 @@ fn a_thread_blocking_every_signal_gets_truncated_not_killed() {
         });
         std::process::exit(0);
     }
-    let status = run_child(NAME);
+    let status = run_child(name);
     assert_eq!(status.code(), Some(0), "{status:?}");
 }
 
@@ -455,8 +455,8 @@ fn install_prev() {
 /// installed before or after xmmap's.
 #[test]
 fn a_previous_handler_is_chained_with_its_own_flags() {
-    const NAME: &str = "guard::a_previous_handler_is_chained_with_its_own_flags";
-    if is_child(NAME) {
+    let name = this_test!();
+    if is_child(name) {
         let after = std::env::var("XMMAP_TEST_ORDER").is_ok_and(|v| v == "after");
         if !after {
             install_prev();
@@ -472,10 +472,13 @@ fn a_previous_handler_is_chained_with_its_own_flags() {
     for order in ["before", "after"] {
         let run = |prev: &str| {
             let env = [("XMMAP_TEST_PREV", prev), ("XMMAP_TEST_ORDER", order)];
-            let mut cmd = crate::child::command(NAME);
+            let proof = Proof::new(name);
+            let mut cmd = child_command(name, &proof);
             cmd.stdout(Stdio::null()).stderr(Stdio::null());
             cmd.envs(env);
-            wait_or_kill(cmd.spawn().unwrap())
+            let status = wait_or_kill(cmd.spawn().unwrap());
+            proof.check(status);
+            status
         };
         let status = run("resethand");
         assert_eq!(signal_of(status), Some(SIGBUS), "{order}: {status:?}");
@@ -492,8 +495,8 @@ fn a_previous_handler_is_chained_with_its_own_flags() {
 /// setting SIGBUS to SIG_DFL after xmmap installed its handler.
 #[test]
 fn a_sent_sigbus_or_a_reset_disposition_leaves_the_guard_working() {
-    const NAME: &str = "guard::a_sent_sigbus_or_a_reset_disposition_leaves_the_guard_working";
-    if is_child(NAME) {
+    let name = this_test!();
+    if is_child(name) {
         let how = std::env::var("XMMAP_TEST_HOW").unwrap_or_default();
         if how == "kill" {
             // SAFETY: all-zero is a valid sigaction; the handler only returns.
@@ -518,7 +521,7 @@ fn a_sent_sigbus_or_a_reset_disposition_leaves_the_guard_working() {
         std::process::exit(0);
     }
     for how in ["kill", "dfl"] {
-        let status = run_child_with(NAME, &[("XMMAP_TEST_HOW", how)]);
+        let status = run_child_with(name, &[("XMMAP_TEST_HOW", how)]);
         assert_eq!(status.code(), Some(0), "{how}: {status:?}");
     }
 }
@@ -530,8 +533,8 @@ fn a_sent_sigbus_or_a_reset_disposition_leaves_the_guard_working() {
 #[test]
 fn the_guarded_copy_emits_no_fixed_symbol_that_two_versions_would_share() {
     let exe = std::env::current_exe().unwrap();
-    let Ok(out) = Command::new("nm").arg(&exe).stderr(Stdio::null()).output() else {
-        eprintln!("skipped: no nm on this machine");
+    let Ok(out) = std::process::Command::new("nm").arg(&exe).stderr(Stdio::null()).output() else {
+        skipped_here(this_test!(), "no nm on this machine (binutils)");
         return;
     };
     assert!(out.status.success(), "nm {}", exe.display());
