@@ -416,7 +416,7 @@ fn residency_walks_directories_once_per_inode_and_skips_symlinks() {
 }
 
 #[test]
-fn residency_lock_holds_pages_until_killed() {
+fn residency_lock_holds_pages_until_sigterm() {
     let f = temp("lock", &noise(1 << 20));
     let mut child = Command::new(env!("CARGO_BIN_EXE_xmmap"))
         .args(["residency", "--lock", f.0.to_str().unwrap()])
@@ -439,8 +439,11 @@ fn residency_lock_holds_pages_until_killed() {
         .and_then(|v| v.trim().trim_end_matches(" kB").parse().ok())
         .unwrap();
     assert!(locked >= 1024, "VmLck {locked} kB");
-    child.kill().unwrap();
-    child.wait().unwrap();
+    assert!(child.try_wait().unwrap().is_none(), "exited instead of holding the lock");
+    let term = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(term.success());
+    let status = wait_or_fail(&mut child, "residency --lock after SIGTERM");
+    assert_eq!(std::os::unix::process::ExitStatusExt::signal(&status), Some(15), "{status:?}");
 }
 
 #[test]
@@ -706,15 +709,8 @@ fn xmmap_or_hang(prefix: &[&str], args: &[&str]) -> Output {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    for _ in 0..600 {
-        if child.try_wait().unwrap().is_some() {
-            return child.wait_with_output().unwrap();
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    child.kill().unwrap();
-    let o = child.wait_with_output().unwrap();
-    panic!("xmmap {args:?} hung\n{}{}", stdout(&o), stderr(&o));
+    wait_or_fail(&mut child, &format!("xmmap {args:?}"));
+    child.wait_with_output().unwrap()
 }
 
 #[test]
@@ -748,29 +744,4 @@ fn residency_lock_over_rlimit_memlock_fails_naming_mlock_and_the_limit() {
     assert!(!stdout(&o).contains("100%"), "{}", stdout(&o));
     assert!(err.contains(f.0.to_str().unwrap()), "{err}");
     assert!(err.contains("mlock") && err.contains("RLIMIT_MEMLOCK is 0"), "{err}");
-}
-
-#[test]
-fn residency_lock_that_succeeds_parks_until_sigterm() {
-    let f = temp("lock-term", &noise(1 << 16));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_xmmap"))
-        .args(["residency", "--lock", f.0.to_str().unwrap()])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut text = String::new();
-    while !text.contains("Elapsed") {
-        let mut line = String::new();
-        assert!(std::io::BufRead::read_line(&mut out, &mut line).unwrap() > 0, "{text}");
-        text.push_str(&line);
-    }
-    let pages = (1u64 << 16).div_ceil(xmmap::page_size() as u64);
-    assert!(text.contains(&format!("Locked Pages: {pages}/{pages}")), "{text}");
-    assert!(child.try_wait().unwrap().is_none(), "exited instead of holding the lock");
-    let term = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
-    assert!(term.success());
-    let status = child.wait().unwrap();
-    assert_eq!(std::os::unix::process::ExitStatusExt::signal(&status), Some(15), "{status:?}");
 }
