@@ -1135,3 +1135,16 @@ fn anonymous_maps_and_remaps_agree_with_memmap2() {
         }
     }
 }
+
+/// Intended difference 8: memmap2 maps `huge` + `no_reserve_swap`
+/// anonymously and its first write can die of SIGBUS when the pool is held
+/// elsewhere; compat refuses it before the call, naming the combination.
+#[test]
+fn huge_with_no_reserve_swap_is_refused_before_the_call() {
+    let e = assert_kind(
+        MmapOptions::new().len(2 << 20).huge(None).no_reserve_swap().map_anon(),
+        ErrorKind::InvalidInput,
+    );
+    assert!(e.to_string().contains("MAP_NORESERVE"), "{e}");
+    assert_eq!(e.raw_os_error(), None, "refused before any system call: {e}");
+}
