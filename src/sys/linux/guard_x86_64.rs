@@ -234,9 +234,10 @@ unsafe fn chain(sig: c_int, info: *mut libc::siginfo_t, ctx: *mut c_void) {
     // SAFETY: written before this handler was installed, never again.
     let prev = unsafe { (*saved.0.get()).assume_init_ref() };
     let handler = prev.sa_sigaction;
+    // Sent by kill(2), raise(3) or sigqueue(3) rather than by a fault.
     // SAFETY: `info` is valid (see on_fault).
-    let sent = unsafe { (*info).si_code } <= 0; // kill(2), raise(3), sigqueue(3)
-                                                // SAFETY: all-zero with SIG_DFL is a valid sigaction.
+    let sent = unsafe { (*info).si_code } <= 0;
+    // SAFETY: all-zero with SIG_DFL is a valid sigaction.
     let mut dfl: libc::sigaction = unsafe { std::mem::zeroed() };
     dfl.sa_sigaction = libc::SIG_DFL;
     if handler == libc::SIG_DFL || handler == libc::SIG_IGN {
