@@ -526,6 +526,35 @@ fn a_sent_sigbus_or_a_reset_disposition_leaves_the_guard_working() {
     }
 }
 
+/// Regression: a one-shot (SA_RESETHAND) handler saved before ours was
+/// called again on every later signal once the guard had re-installed
+/// itself; the kernel runs it once, and the next such signal takes the
+/// default action.
+#[test]
+fn a_one_shot_previous_handler_runs_once_even_after_the_guard_reinstalls() {
+    let name = this_test!();
+    if is_child(name) {
+        // SAFETY: all-zero is a valid sigaction; the handler only returns.
+        unsafe {
+            let mut sa: libc::sigaction = std::mem::zeroed();
+            sa.sa_sigaction = return_quietly as *const () as libc::sighandler_t;
+            sa.sa_flags = libc::SA_SIGINFO | libc::SA_RESETHAND;
+            assert_eq!(libc::sigaction(libc::SIGBUS, &sa, std::ptr::null_mut()), 0);
+        }
+        let (_f, map) = truncated_map_with_guard_installed();
+        // SAFETY: kill with valid arguments; the one-shot handler returns.
+        assert_eq!(unsafe { libc::kill(libc::getpid(), libc::SIGBUS) }, 0);
+        // The guard re-installs itself and still turns the fault into an error.
+        let e = map.read_at(page_size() as u64, &mut [0; 8]).unwrap_err();
+        assert_eq!(*e.kind(), ErrorKind::Truncated { offset: page_size() as u64 });
+        // The one-shot handler is spent: this one takes the default action.
+        // SAFETY: as above.
+        unsafe { libc::kill(libc::getpid(), libc::SIGBUS) };
+        std::process::exit(0);
+    }
+    assert_eq!(signal_of(run_child(name)), Some(libc::SIGBUS));
+}
+
 /// Regression: the copy routine was `global_asm!` with a fixed global symbol
 /// (`xmmap_guard_copy_v1`), so two versions of xmmap in one binary failed to
 /// link with a duplicate symbol. The copy now has only local labels: no

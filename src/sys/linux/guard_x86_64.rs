@@ -24,7 +24,7 @@ use std::cell::{Cell, UnsafeCell};
 use std::ffi::{c_int, c_void};
 use std::io;
 use std::mem::MaybeUninit;
-use std::sync::atomic::{compiler_fence, Ordering};
+use std::sync::atomic::{compiler_fence, AtomicBool, Ordering};
 use std::sync::OnceLock;
 
 use super::CopyError;
@@ -103,6 +103,11 @@ unsafe impl Sync for Saved {}
 
 static PREV_BUS: Saved = Saved(UnsafeCell::new(MaybeUninit::uninit()));
 static PREV_SEGV: Saved = Saved(UnsafeCell::new(MaybeUninit::uninit()));
+/// Whether the saved SA_RESETHAND handler of SIGBUS / SIGSEGV has run: the
+/// kernel runs a one-shot handler once, so after that the signal's
+/// previous action is SIG_DFL, also once ours has been re-installed.
+static SPENT_BUS: AtomicBool = AtomicBool::new(false);
+static SPENT_SEGV: AtomicBool = AtomicBool::new(false);
 static INSTALLED: OnceLock<Result<(), i32>> = OnceLock::new();
 
 pub(super) fn install() -> io::Result<()> {
@@ -230,10 +235,18 @@ extern "C" fn on_fault(sig: c_int, info: *mut libc::siginfo_t, ctx: *mut c_void)
 /// # Safety
 /// - Must be called from the signal handler for `sig` with its arguments.
 unsafe fn chain(sig: c_int, info: *mut libc::siginfo_t, ctx: *mut c_void) {
-    let saved = if sig == libc::SIGBUS { &PREV_BUS } else { &PREV_SEGV };
+    let (saved, spent) =
+        if sig == libc::SIGBUS { (&PREV_BUS, &SPENT_BUS) } else { (&PREV_SEGV, &SPENT_SEGV) };
     // SAFETY: written before this handler was installed, never again.
     let prev = unsafe { (*saved.0.get()).assume_init_ref() };
-    let handler = prev.sa_sigaction;
+    let one_shot = prev.sa_flags & libc::SA_RESETHAND != 0;
+    // An atomic swap is async-signal-safe; a one-shot handler that has run
+    // is SIG_DFL from then on.
+    let handler = if one_shot && spent.swap(true, Ordering::SeqCst) {
+        libc::SIG_DFL
+    } else {
+        prev.sa_sigaction
+    };
     // Sent by kill(2), raise(3) or sigqueue(3) rather than by a fault.
     // SAFETY: `info` is valid (see on_fault).
     let sent = unsafe { (*info).si_code } <= 0;
@@ -255,7 +268,7 @@ unsafe fn chain(sig: c_int, info: *mut libc::siginfo_t, ctx: *mut c_void) {
         }
         return;
     }
-    if prev.sa_flags & libc::SA_RESETHAND != 0 {
+    if one_shot {
         // The kernel resets a one-shot handler before running it; so do we,
         // or a handler that returns would be entered again forever.
         // SAFETY: async-signal-safe.
