@@ -71,9 +71,9 @@ use std::thread;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::limit::Limit;
-use crate::map::{os_error, Advice};
+use crate::map::os_error;
 use crate::page::{align_up, human, page_size};
-use crate::sys::{self, errno, flags, prot, FileKind};
+use crate::sys::{self, flags, prot, Errno, FileKind, Madv};
 
 /// The alignment of chunks in the file and in memory: the PMD size of
 /// x86_64 and of aarch64 with 4 KiB pages (or the page size, if larger).
@@ -528,7 +528,7 @@ impl Job {
         let start = k * self.chunk;
         let len = self.end(k) - start;
         let addr = self.base + start;
-        let (advice, _) = Advice::PopulateRead.raw();
+        let advice = Madv::PopulateRead;
         // In pieces of one huge page: populating holds the mmap lock for
         // reading, and the other thread's mmap or munmap waits for it.
         let populate = || {
@@ -544,12 +544,10 @@ impl Job {
         };
         match populate() {
             Ok(()) => Ok(()),
-            Err(e) if e.raw_os_error() == Some(errno::EFAULT) => {
-                Err(self.truncated(file, start, e))
-            }
+            Err(e) if Errno::of(&e) == Some(Errno::FAULT) => Err(self.truncated(file, start, e)),
             // A kernel before 5.14 has no MADV_POPULATE_READ: the pages fault
             // in as they are read; check the size instead.
-            Err(e) if e.raw_os_error() == Some(errno::EINVAL) => {
+            Err(e) if Errno::of(&e) == Some(Errno::INVAL) => {
                 let now = sys::fstat(file).map(|i| i.size).unwrap_or(0);
                 if now < (start + len).min(self.size) as u64 {
                     return Err(self.truncated(file, start, e));

@@ -147,15 +147,10 @@ use std::ops::{Deref, DerefMut};
 use std::os::fd::{AsRawFd, FromRawFd, RawFd};
 
 use crate::map::Inner;
+use crate::sys::Errno;
 use crate::{Map, MapMut, MapOptions, MapRaw};
 
 pub use crate::RemapOptions;
-
-/// `EBADF`, the same number on every Unix.
-const EBADF: i32 = 9;
-/// `ENODEV`, the same number on every Unix: what the kernel says for a file
-/// that cannot be mapped.
-const ENODEV: i32 = 19;
 
 // ---------------------------------------------------------------------------
 // Descriptors
@@ -218,7 +213,7 @@ impl MmapRawDescriptor {
     fn file(&self) -> io::Result<ManuallyDrop<File>> {
         if self.0 < 0 {
             // `File::from_raw_fd` asserts against -1; the kernel would say EBADF.
-            return Err(io::Error::from_raw_os_error(EBADF));
+            return Err(Errno::BADF.into());
         }
         // SAFETY: the `File` is wrapped in `ManuallyDrop` at once and lives
         // only for one constructor call, so it never closes the caller's
@@ -242,7 +237,7 @@ impl MmapRawDescriptor {
 fn io_error(e: crate::Error) -> io::Error {
     match (e.raw_os_error(), e.kind()) {
         (Some(code), _) => io::Error::from_raw_os_error(code),
-        (None, crate::ErrorKind::NotMappable) => io::Error::from_raw_os_error(ENODEV),
+        (None, crate::ErrorKind::NotMappable) => Errno::NODEV.into(),
         (None, _) => e.into(),
     }
 }
@@ -436,7 +431,10 @@ impl Advice {
     /// assert!(xmmap::compat::memmap2::Advice::Normal.is_supported());
     /// ```
     pub fn is_supported(self) -> bool {
-        advice_known(self as i32)
+        crate::map::advice_known(match self.native() {
+            NativeAdvice::Safe(advice) => advice.madv(),
+            NativeAdvice::Poison => crate::UncheckedAdvice::HwPoison.madv(),
+        })
     }
 }
 
@@ -458,14 +456,8 @@ impl UncheckedAdvice {
     /// assert!(xmmap::compat::memmap2::UncheckedAdvice::DontNeed.is_supported());
     /// ```
     pub fn is_supported(self) -> bool {
-        advice_known(self as i32)
+        crate::map::advice_known(self.native().madv())
     }
-}
-
-fn advice_known(advice: i32) -> bool {
-    // SAFETY: an empty range owns no memory and changes none; with a length
-    // of 0 the kernel only validates the advice.
-    unsafe { crate::sys::madvise(std::ptr::null_mut(), 0, advice) }.is_ok()
 }
 
 // ---------------------------------------------------------------------------
@@ -1757,7 +1749,7 @@ mod tests {
     #[test]
     fn refusals_before_the_call_get_the_kind_of_the_call_they_spare() {
         let e = io_error(Error::new(ErrorKind::NotMappable, "a pipe"));
-        assert_eq!(e.raw_os_error(), Some(ENODEV));
+        assert_eq!(e.raw_os_error(), Some(Errno::NODEV.raw_os_error()));
         let e = io_error(Error::invalid("range"));
         assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
         let e = io_error(Error::new(ErrorKind::LimitExceeded { requested: 2, limit: 1 }, "over"));

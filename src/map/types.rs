@@ -139,9 +139,8 @@ macro_rules! common {
             /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput)
             /// if the range overflows or leaves the map; the kernel's refusal.
             pub fn advise_range(&self, advice: Advice, offset: usize, len: usize) -> Result<()> {
-                let (raw, name) = advice.raw();
                 // SAFETY: safe advice never changes what the map reads.
-                unsafe { self.inner.advise(raw, name, offset, len) }
+                unsafe { self.inner.advise(advice.madv(), offset, len) }
             }
 
             /// Gives advice that can change the map's contents.
@@ -174,9 +173,8 @@ macro_rules! common {
                 offset: usize,
                 len: usize,
             ) -> Result<()> {
-                let (raw, name) = advice.raw();
                 // SAFETY: passed on to the caller.
-                unsafe { self.inner.advise(raw, name, offset, len) }
+                unsafe { self.inner.advise(advice.madv(), offset, len) }
             }
 
             /// Locks the map's pages into memory (`mlock(2)`).
