@@ -289,30 +289,6 @@ impl Bytes for MapRaw {
 }
 
 // ---------------------------------------------------------------------------
-// Moving the owner of a mapping between native faces
-
-// The moves below rely on each face being its `Inner` alone: a face that
-// grows a field must stop compiling here rather than leak or lose it.
-const _: () = assert!(std::mem::size_of::<Map>() == std::mem::size_of::<Inner>());
-const _: () = assert!(std::mem::size_of::<MapMut>() == std::mem::size_of::<Inner>());
-
-/// The mapping out of a native read face, for another face to own.
-fn inner_of_map(map: Map) -> Inner {
-    let map = ManuallyDrop::new(map);
-    // SAFETY: `Map` is a wrapper whose only field is its `Inner`; the `Map`
-    // is never dropped, so after this read the returned `Inner` is the one
-    // owner of the mapping.
-    unsafe { std::ptr::read(map.inner()) }
-}
-
-/// The mapping out of a native write face, for another face to own.
-fn inner_of_map_mut(map: MapMut) -> Inner {
-    let map = ManuallyDrop::new(map);
-    // SAFETY: as in `inner_of_map`: `MapMut`'s only field is its `Inner`.
-    unsafe { std::ptr::read(map.inner()) }
-}
-
-// ---------------------------------------------------------------------------
 // Advice
 
 /// Advice that does not change what a map reads (`madvise(2)`), with
@@ -879,7 +855,7 @@ impl MmapOptions {
             // as it is.
             unsafe { o.map_mut(f) }
         })?;
-        Ok(MmapRaw { raw: MapRaw::from_inner(inner_of_map_mut(map)), placeholder })
+        Ok(MmapRaw { raw: MapRaw::from_inner(map.into_inner()), placeholder })
     }
 
     /// Maps `file` read-only and shared, handing out only raw pointers.
@@ -1496,17 +1472,14 @@ unsafe impl stable_deref_trait::StableDeref for MmapMut {}
 impl From<Mmap> for MmapRaw {
     /// The same mapping, handing out pointers only.
     fn from(value: Mmap) -> MmapRaw {
-        MmapRaw { raw: MapRaw::from_inner(inner_of_map(value.map)), placeholder: value.placeholder }
+        MmapRaw { raw: MapRaw::from_inner(value.map.into_inner()), placeholder: value.placeholder }
     }
 }
 
 impl From<MmapMut> for MmapRaw {
     /// The same mapping, handing out pointers only.
     fn from(value: MmapMut) -> MmapRaw {
-        MmapRaw {
-            raw: MapRaw::from_inner(inner_of_map_mut(value.map)),
-            placeholder: value.placeholder,
-        }
+        MmapRaw { raw: MapRaw::from_inner(value.map.into_inner()), placeholder: value.placeholder }
     }
 }
 

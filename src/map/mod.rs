@@ -4,7 +4,10 @@
 //! the offset from the page boundary to the first byte handed out) and does
 //! every range check, advice, flush, protection change, resize, split and the
 //! unmap. [`Map`], [`MapMut`] and [`MapRaw`] are thin faces over it that
-//! decide what a caller may do, not how it is done.
+//! decide what a caller may do, not how it is done. The one other owner,
+//! `ChunkedMap`, holds a file mapped chunk by chunk into one reserved range
+//! for [`scan`](crate::scan). No module outside this one maps, unmaps,
+//! resizes, protects or advises memory.
 //!
 //! May call: `sys`, `page`, `limit`, `error`.
 //!
@@ -19,6 +22,7 @@
 #![allow(unsafe_code)]
 
 mod advice;
+mod chunked;
 mod options;
 mod types;
 
@@ -28,6 +32,7 @@ use std::ptr::NonNull;
 #[cfg_attr(not(feature = "memmap2-compat"), allow(unused_imports))] // used by compat only
 pub(crate) use advice::known as advice_known;
 pub use advice::{Advice, UncheckedAdvice};
+pub(crate) use chunked::ChunkedMap;
 pub use options::MapOptions;
 pub use types::{Map, MapMut, MapRaw, Protection, RemapOptions};
 
@@ -137,7 +142,7 @@ impl Inner {
         // SAFETY: the range is ours; the caller accepts the advice's effect.
         unsafe { sys::madvise(ptr, span, advice) }.map_err(|e| {
             let what = format!("madvise({}) of {len} bytes at map offset {offset}", advice.name());
-            if Errno::of(&e) == Some(Errno::FAULT) && advice.populates() {
+            if unbacked(&e, advice) {
                 // The kernel's "a SIGBUS would have been raised": a page the
                 // file no longer backs. Say which, as guarded access does.
                 let lost = self.first_unbacked(ptr, span, advice).max(offset as u64);
@@ -342,6 +347,13 @@ impl Drop for Inner {
             let _ = unsafe { sys::munmap(self.base.as_ptr(), self.map_len) };
         }
     }
+}
+
+/// Whether `e`, from `madvise(advice)`, says that a page the file no longer
+/// backs could not be faulted in: `MADV_POPULATE_*` fails with `EFAULT`
+/// where touching the page would raise `SIGBUS`.
+pub(crate) fn unbacked(e: &io::Error, advice: Madv) -> bool {
+    advice.populates() && Errno::of(e) == Some(Errno::FAULT)
 }
 
 /// Turns a failed memory system call into an [`Error`] that names the

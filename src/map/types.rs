@@ -99,6 +99,12 @@ macro_rules! common {
                 $T { inner }
             }
 
+            /// The mapping's owner, for another face to own.
+            #[allow(dead_code)] // for compat
+            pub(crate) fn into_inner(self) -> Inner {
+                self.inner
+            }
+
             #[allow(dead_code)] // for residency and guarded access
             pub(crate) fn inner(&self) -> &Inner {
                 &self.inner
