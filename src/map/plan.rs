@@ -291,26 +291,19 @@ pub(crate) fn plan_call(
     if len == 0 {
         return Ok(None);
     }
-    if o.populate {
-        flags |= flags::POPULATE;
-    }
-    if o.no_reserve {
-        flags |= flags::NORESERVE;
-    }
-    if o.locked {
-        flags |= flags::LOCKED;
-    }
-    if o.stack {
-        flags |= flags::STACK;
-    }
-    if o.grows_down {
-        flags |= flags::GROWSDOWN;
-    }
-    if o.nonblock {
-        flags |= flags::NONBLOCK;
-    }
-    if o.sync {
-        flags |= flags::SYNC;
+    // The flags that are one setter each (checked above where they must be).
+    for (set, bit) in [
+        (o.populate, flags::POPULATE),
+        (o.no_reserve, flags::NORESERVE),
+        (o.locked, flags::LOCKED),
+        (o.stack, flags::STACK),
+        (o.grows_down, flags::GROWSDOWN),
+        (o.nonblock, flags::NONBLOCK),
+        (o.sync, flags::SYNC),
+    ] {
+        if set {
+            flags |= bit;
+        }
     }
     if o.low_32bit {
         if !env.has_32bit {
