@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crate::timing::median;
+use crate::stats::median;
 
 /// One method on one input: the median time per call and its spread.
 #[derive(Debug, Clone, PartialEq)]
