@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use xmmap_bench::files::on_one_cpu;
 use xmmap_bench::kernel::xor;
-use xmmap_bench::method::{CEILING, CEILING_HUGE, MAP, READ, READ_TO_VEC};
+use xmmap_bench::method::{CEILING, CEILING_HUGE, CEILING_MAPPED, MAP, READ, READ_TO_VEC};
 use xmmap_bench::offsets;
 use xmmap_bench::report::size_label;
 use xmmap_bench::{compare, Input, Machine, Method, Place, Plan, Section, Target, TempDir};
@@ -184,6 +184,7 @@ fn scan_in(ctx: &Ctx, place: Place, label: &str) -> io::Result<Section> {
     let mut methods = vec![
         Method::ceiling(),
         Method::ceiling_huge(),
+        Method::ceiling_mapped(),
         Method::xmmap_scan(FAST, xmmap::ScanOptions::new()),
         Method::xmmap_scan(FORCED, helper(true)),
         Method::xmmap_scan(ALONE, helper(false)),
@@ -219,6 +220,14 @@ fn scan_in(ctx: &Ctx, place: Place, label: &str) -> io::Result<Section> {
         s.time_ratio(CEILING_HUGE, FAST, size),
         None,
     );
+    // The page cache's own pages, mapped once: what a mapped scan cannot beat.
+    for m in [FAST, MAP] {
+        s.add_ratio(
+            &format!("{m} / page-cache ceiling (throughput)"),
+            s.time_ratio(CEILING_MAPPED, m, size),
+            None,
+        );
+    }
     s.add_ratio(
         "fast path vs memmap2 map (speed-up)",
         s.time_ratio(MEMMAP2, FAST, size),
