@@ -289,7 +289,11 @@ fn table(s: &Section, machine: &Machine, place: &str, rounds: usize) -> String {
         let what = method::describe(name).unwrap_or("");
         let _ = writeln!(t, "  {label:<10}  {what}");
     }
-    let _ = writeln!(t, "  (read() reads through a 1 MiB buffer; the ceiling is the {CEILING})");
+    let _ = writeln!(
+        t,
+        "  (read() reads through a 1 MiB buffer; the ceiling is the {CEILING}, which runs \
+         from the CPU caches for files that fit in them)"
+    );
     let _ = writeln!(
         t,
         "read/map: time of {READ} / time of {MAP}, median of the per-round ratios; \
