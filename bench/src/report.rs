@@ -240,9 +240,12 @@ impl Section {
     }
 }
 
-/// `n` bytes as `1 KiB`, `64 MiB`, `1 GiB` (or bytes).
+/// `n` bytes in the largest binary unit that divides it: `1 KiB`, `64 MiB`,
+/// `1 GiB`, `2 TiB`, or `1000 B`. The one byte formatter of the benchmarks
+/// and the command line.
 pub fn size_label(n: u64) -> String {
-    for (unit, name) in [(1u64 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")] {
+    for (unit, name) in [(1u64 << 40, "TiB"), (1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")]
+    {
         if n >= unit && n % unit == 0 {
             return format!("{} {name}", n / unit);
         }
@@ -438,6 +441,8 @@ mod tests {
         assert!(Target::AtLeast(0.9).met(0.95) && !Target::AtMost(1.1).met(1.2));
         assert_eq!(size_label(64 << 20), "64 MiB");
         assert_eq!(size_label(1000), "1000 B");
+        assert_eq!(size_label(3 << 40), "3 TiB");
+        assert_eq!(size_label((1 << 30) + (1 << 20)), "1025 MiB");
         assert_eq!(time_label(81_200_000.0), "81.2 ms");
         let mut s = Section::new("t");
         s.measurements.push(m("a", 1 << 30, 1e8));

@@ -108,15 +108,7 @@ fn temp(name: &str, bytes: &[u8]) -> Temp {
     Temp(p)
 }
 fn noise(len: usize) -> Vec<u8> {
-    let mut x = 0x2545_f491_4f6c_dd1du64;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
+    xmmap_bench::Rng::new(0x2545_f491_4f6c_dd1d).bytes(len)
 }
 
 #[test]
