@@ -6,7 +6,7 @@
 /// # Examples
 ///
 /// ```
-/// assert_eq!(xmmap_bench::stats::median(&[3.0, 1.0, 2.0]), 2.0);
+/// assert_eq!(xmmap_bench::stats::median([3.0, 1.0, 2.0]), 2.0);
 /// ```
 pub fn median(xs: impl AsRef<[f64]>) -> f64 {
     let xs = xs.as_ref();
@@ -29,8 +29,8 @@ mod tests {
 
     #[test]
     fn median_of_odd_and_even_counts() {
-        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
-        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+        assert_eq!(median([3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median([4.0, 1.0, 2.0, 3.0]), 2.5);
         assert!(median([]).is_nan());
         assert_eq!(median(vec![5.0]), 5.0);
     }
