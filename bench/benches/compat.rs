@@ -3,7 +3,7 @@
 //! three side by side in one run, in rounds of alternating order. Prints
 //! the median time per call and ratios to memmap2 (below 1.0 is faster).
 //!
-//! `cargo bench --bench compat --features memmap2-compat`
+//! `cargo bench -p xmmap-bench --bench compat --features memmap2-compat`
 
 use std::fs::File;
 use std::hint::black_box;

@@ -18,7 +18,7 @@
 //! faster) and the crossover: the smallest size from which mapping wins at
 //! every larger size, next to the `DEFAULT_THRESHOLD` in force.
 //!
-//! Run with `cargo bench --bench crossover`; `XMMAP_BENCH_ROUNDS` (default
+//! Run with `cargo bench -p xmmap-bench --bench crossover`; `XMMAP_BENCH_ROUNDS` (default
 //! 9) sets the rounds.
 
 use std::fs::File;

@@ -11,8 +11,8 @@
 //! Rounds alternate between the contenders; the medians are printed.
 //!
 //! ```text
-//! cargo bench --bench guard             # full: a 1 GiB file
-//! cargo bench --bench guard -- --quick  # 64 MiB, fewer rounds (or XMMAP_BENCH_QUICK=1)
+//! cargo bench -p xmmap-bench --bench guard             # full: a 1 GiB file
+//! cargo bench -p xmmap-bench --bench guard -- --quick  # 64 MiB, fewer rounds (or XMMAP_BENCH_QUICK=1)
 //! ```
 
 use std::fs::File;

@@ -2,10 +2,10 @@
 //! printed as ratios.
 //!
 //! ```text
-//! cargo bench -p xmmap-bench                      # everything
-//! cargo bench -p xmmap-bench -- --quick           # under 2 minutes
-//! cargo bench -p xmmap-bench -- scan-shm map      # sections by name prefix
-//! cargo bench -p xmmap-bench -- --repeat=3        # 3 runs, then each ratio's median
+//! cargo bench -p xmmap-bench --bench harness                   # everything
+//! cargo bench -p xmmap-bench --bench harness -- --quick        # under 2 minutes
+//! cargo bench -p xmmap-bench --bench harness -- scan-shm map   # sections by name prefix
+//! cargo bench -p xmmap-bench --bench harness -- --repeat=3     # 3 runs, then each ratio's median
 //! XMMAP_BENCH_QUICK=1 scripts/bench.sh            # the same, by script
 //! ```
 //!
