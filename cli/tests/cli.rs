@@ -108,15 +108,7 @@ fn temp(name: &str, bytes: &[u8]) -> Temp {
     Temp(p)
 }
 fn noise(len: usize) -> Vec<u8> {
-    let mut x = 0x2545_f491_4f6c_dd1du64;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
+    xmmap_bench::Rng::new(0x2545_f491_4f6c_dd1d).bytes(len)
 }
 
 #[test]
@@ -234,6 +226,7 @@ fn cat_into_a_closed_pipe_exits_0_silently() {
 
 #[test]
 fn bench_smoke_with_tiny_sizes_gives_json_and_an_svg() {
+    use xmmap_bench::method;
     let svg = std::env::temp_dir().join(format!("xmmap-cli-{}-bench.svg", std::process::id()));
     let dir = std::env::temp_dir().join(format!("xmmap-cli-{}-benchdir", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -252,7 +245,7 @@ fn bench_smoke_with_tiny_sizes_gives_json_and_an_svg() {
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("valid JSON");
     let results = v["results"].as_array().unwrap();
-    for method in ["read()", "xmmap map", "xmmap scan", "in-memory ceiling"] {
+    for method in [method::READ, method::MAP, method::SCAN, method::CEILING_MAPPED] {
         for size in [4096, 65536] {
             assert!(
                 results.iter().any(|r| r["method"] == method && r["size"] == size),
@@ -744,4 +737,58 @@ fn residency_lock_over_rlimit_memlock_fails_naming_mlock_and_the_limit() {
     assert!(!stdout(&o).contains("100%"), "{}", stdout(&o));
     assert!(err.contains(f.0.to_str().unwrap()), "{err}");
     assert!(err.contains("mlock") && err.contains("RLIMIT_MEMLOCK is 0"), "{err}");
+}
+
+#[test]
+fn bench_refusals_quote_the_value_given() {
+    // Broke: a refused --sizes said "give --sizes" though sizes were given.
+    for (args, given) in [
+        (&["bench", "--sizes", "4k,0"][..], "'0' for '--sizes"),
+        (&["bench", "--sizes", "4k,"][..], "'' for '--sizes"),
+        (&["bench", "--rounds", "0"][..], "'0' for '--rounds"),
+        (&["bench", "--rounds", "five"][..], "'five' for '--rounds"),
+    ] {
+        let o = xmmap(args);
+        let e = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {e}");
+        assert!(e.contains(given), "{args:?}: {e}");
+        assert!(!e.contains("give --sizes"), "{args:?}: {e}");
+    }
+}
+
+#[test]
+fn bench_table_labels_its_units_and_says_what_each_method_and_the_ceiling_measure() {
+    // Broke: the columns had no units, the methods and the ceiling were not
+    // described, and a crossover inside the noise was printed as a fact.
+    use xmmap_bench::method;
+    let dir = temp_dir("bench-labels");
+    let dir_arg = dir.0.to_str().unwrap();
+    let o = xmmap(&["bench", "--dir", dir_arg, "--sizes", "4k,64k", "--rounds", "3"]);
+    let out = stdout(&o);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(out.contains("time: median per call over 3 round(s)"), "{out}");
+    assert!(out.contains("GB/s: file size / time (10^9 bytes/s)"), "{out}");
+    let units = out.lines().find(|l| l.trim_start().starts_with("size")).expect("a units row");
+    assert_eq!(units.matches("time").count(), 4, "{units}"); // 3 methods + read/map
+    assert_eq!(units.matches("GB/s").count(), 4, "{units}"); // 3 methods + ceiling
+    for name in [method::READ, method::MAP, method::SCAN, method::CEILING_MAPPED] {
+        let what = method::describe(name).unwrap();
+        assert!(out.contains(what), "{name} is not described: {out}");
+    }
+    assert!(out.contains("the ceiling is the page-cache ceiling"), "{out}");
+    let cross = out.lines().find(|l| l.starts_with("crossover:")).expect("a crossover line");
+    assert!(
+        cross.contains("wins at the largest size")
+            || cross.contains("within noise")
+            || cross.contains("beyond noise"),
+        "{cross}"
+    );
+    let o = xmmap(&["bench", "--dir", dir_arg, "--sizes", "4k", "--rounds", "1", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("valid JSON");
+    assert_eq!(v["ceiling"], method::CEILING_MAPPED);
+    assert_eq!(v["methods"][method::MAP], method::describe(method::MAP).unwrap());
+    assert!(v["units"]["median_ns"].as_str().unwrap().contains("nanoseconds"));
+    assert!(v.get("crossover_within_noise").is_some());
+    assert_eq!(entries(&dir.0), Vec::<std::path::PathBuf>::new());
 }

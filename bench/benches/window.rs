@@ -25,28 +25,11 @@ use std::os::unix::fs::FileExt;
 use std::time::Instant;
 
 use xmmap::{Map, WindowCache, WindowConfig, WindowStats};
+use xmmap_bench::stats::median;
+use xmmap_bench::Rng;
 
 const ROUNDS: usize = 5;
 const BLOCK: usize = 4096;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
 
 /// Block indices drawn from a zipf(1) distribution over `blocks` ranks;
 /// rank `r` maps to block `perm[r]`.
@@ -81,8 +64,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = std::env::temp_dir().join(format!("xmmap-bench-window-{}", std::process::id()));
     {
         let mut f = File::create(&path)?;
-        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-        let chunk: Vec<u8> = (0..1 << 20).map(|_| rng.next() as u8).collect();
+        let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15);
+        let chunk: Vec<u8> = (0..1 << 20).map(|_| rng.next_u64() as u8).collect();
         for _ in 0..mib {
             f.write_all(&chunk)?;
         }
@@ -101,11 +84,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     // 1. Random 4 KiB reads, zipf-like.
-    let mut rng = Rng(42);
+    let mut rng = Rng::new(42);
     let clustered: Vec<usize> = (0..blocks).collect();
     let mut scattered = clustered.clone();
     for i in (1..blocks).rev() {
-        scattered.swap(i, (rng.next() % (i as u64 + 1)) as usize);
+        scattered.swap(i, (rng.next_u64() % (i as u64 + 1)) as usize);
     }
     let n = 100_000;
     let mut buf = vec![0u8; BLOCK];
@@ -175,7 +158,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for _ in 0..ROUNDS {
             let t = Instant::now();
             for i in 0..2_000u64 {
-                let start = (rng.next() % (len / window)) * window;
+                let start = (rng.next_u64() % (len / window)) * window;
                 let raw = opts.offset(start).len(window as usize).map_raw_read_only(&file)?;
                 // SAFETY: the map is readable and nothing truncates the file.
                 black_box(unsafe {
@@ -250,7 +233,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // SAFETY: as above.
     let mut cursor = unsafe { cache.cursor(h)? };
     let span = (cursor.at(0)?.len() - 64) as u64;
-    let offs: Vec<u64> = (0..1_000_000).map(|_| rng.next() % span).collect();
+    let offs: Vec<u64> = (0..1_000_000).map(|_| rng.next_u64() % span).collect();
     let (mut t_slice, mut t_hit) = (Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
         let t = Instant::now();

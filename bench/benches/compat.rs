@@ -3,7 +3,7 @@
 //! three side by side in one run, in rounds of alternating order. Prints
 //! the median time per call and ratios to memmap2 (below 1.0 is faster).
 //!
-//! `cargo bench --bench compat --features memmap2-compat`
+//! `cargo bench -p xmmap-bench --bench compat --features memmap2-compat`
 
 use std::fs::File;
 use std::hint::black_box;
@@ -11,6 +11,7 @@ use std::io::Write;
 use std::time::Instant;
 
 use xmmap::compat::memmap2 as compat;
+use xmmap_bench::stats::median;
 
 const ROUNDS: usize = 15;
 
@@ -20,11 +21,6 @@ fn ns_per_call(calls: usize, mut f: impl FnMut()) -> f64 {
         f();
     }
     start.elapsed().as_nanos() as f64 / calls as f64
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 fn touch(bytes: &[u8]) -> u64 {
