@@ -132,16 +132,10 @@ fn a_small_rlimit_as_keeps_the_window_cache_evicting_and_reading_right() {
     assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_AS, &lim) }, 0);
 
     // Random reads all over the file: windows come and go, every read is right.
-    let mut s = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = move || {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        s
-    };
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     for _ in 0..300 {
-        let offset = next() % (windows * w);
-        let len = (1 + next() % w) as usize;
+        let offset = rng.below(windows * w);
+        let len = (1 + rng.below(w)) as usize;
         let n = cache.read_at(h, offset, &mut buf[..len]).unwrap();
         let m = model.read_at(&mut want[..len], offset).unwrap();
         assert_eq!(n, m, "read_at at {offset}+{len}");

@@ -192,12 +192,10 @@ fn many_threads_read_a_half_truncated_map_at_once() {
             let raw = &raw;
             let data = &data;
             s.spawn(move || {
-                let mut seed = t.wrapping_mul(0x9E37_79B9_7F4A_7C15) + 1;
+                let mut rng = Rng(t.wrapping_mul(0x9E37_79B9_7F4A_7C15) + 1);
                 let mut buf = vec![0; 3 * page];
                 for _ in 0..3000 {
-                    seed ^= seed << 13;
-                    seed ^= seed >> 7;
-                    seed ^= seed << 17;
+                    let seed = rng.next();
                     let off = (seed % (pages * page) as u64) as usize;
                     let n = (seed >> 40) as usize % (3 * page) + 1;
                     let end = (off + n).min(pages * page);
