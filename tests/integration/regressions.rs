@@ -311,3 +311,72 @@ fn populate_over_truncated_pages_names_the_first_lost_offset() {
     assert_eq!(m[3 * page], pattern(3 * page + 1)[3 * page]);
     w.write_at(0, b"ok").unwrap();
 }
+
+/// map_copy, map_copy_read_only, map_exec and the raw maps had no MAP_FIXED
+/// form: only map, map_mut and the anonymous maps could be placed at an
+/// address the caller owns.
+#[test]
+fn every_file_map_has_an_at_form_that_maps_there_and_leaves_the_options_unfixed() {
+    let page = page_size();
+    let data = pattern(page);
+    let f = TempFile::with(&data);
+    let o = MapOptions::new().len(page).clone();
+    // One page of address space per map, reserved by an anonymous map whose
+    // owner is forgotten, so that only the fixed map placed there owns it.
+    let reserve = || {
+        let mut spare = MapOptions::new().len(page).map_anon().unwrap();
+        spare[0] = !data[0];
+        let addr = spare.as_ptr() as usize;
+        std::mem::forget(spare);
+        addr
+    };
+    // Each fixed map is at its address with the file's bytes there (not the
+    // reservation's), and the same options through the safe call map
+    // elsewhere: nothing of the address stayed in them.
+    let check = |what: &str, addr: usize, at: *const u8, bytes: &[u8], safe: usize| {
+        assert_eq!(at as usize, addr, "{what} is at the address");
+        assert!(bytes == &data[..], "{what} maps the file there");
+        assert_ne!(safe, addr, "{what}: the options stayed unfixed");
+    };
+
+    let addr = reserve();
+    // SAFETY: the page at `addr` was reserved above for this map alone;
+    // only this test touches the file.
+    let mut copy = unsafe { o.map_copy_at(&f.read(), addr) }.unwrap();
+    // SAFETY: as above.
+    let safe = unsafe { o.map_copy(&f.read()) }.unwrap();
+    check("map_copy_at", addr, copy.as_ptr(), &copy, safe.as_ptr() as usize);
+    copy[0] = !data[0];
+    assert_eq!(std::fs::read(&f.path).unwrap()[0], data[0], "map_copy_at is private");
+
+    let addr = reserve();
+    // SAFETY: the page at `addr` was reserved above for this map alone;
+    // only this test touches the file.
+    let cro = unsafe { o.map_copy_read_only_at(&f.read(), addr) }.unwrap();
+    // SAFETY: as above.
+    let safe = unsafe { o.map_copy_read_only(&f.read()) }.unwrap();
+    check("map_copy_read_only_at", addr, cro.as_ptr(), &cro, safe.as_ptr() as usize);
+
+    let addr = reserve();
+    // SAFETY: the page at `addr` was reserved above for this map alone;
+    // only this test touches the file, and nothing executes it.
+    let exec = unsafe { o.map_exec_at(&f.read(), addr) }.unwrap();
+    // SAFETY: as above.
+    let safe = unsafe { o.map_exec(&f.read()) }.unwrap();
+    check("map_exec_at", addr, exec.as_ptr(), &exec, safe.as_ptr() as usize);
+
+    let mut buf = vec![0; page];
+    for (what, rw) in [("map_raw_at", true), ("map_raw_read_only_at", false)] {
+        let addr = reserve();
+        let raw = if rw {
+            // SAFETY: the page at `addr` was reserved above for this map alone.
+            unsafe { o.map_raw_at(&f.rw(), addr) }.unwrap()
+        } else {
+            // SAFETY: as above.
+            unsafe { o.map_raw_read_only_at(&f.read(), addr) }.unwrap()
+        };
+        let safe = if rw { o.map_raw(&f.rw()) } else { o.map_raw_read_only(&f.read()) }.unwrap();
+        assert_eq!(raw.read_at(0, &mut buf).unwrap(), page);
+        check(what, addr, raw.as_ptr(), &buf, safe.as_ptr() as usize);
+    }
+}
