@@ -206,11 +206,13 @@ fn cat_of_a_missing_file_names_it() {
     assert!(stderr(&o).contains("fatal: cannot open /nonexistent/xmmap-file"), "{}", stderr(&o));
 }
 
-#[test]
-fn cat_into_a_closed_pipe_exits_0_silently() {
-    let f = temp("pipe", &noise(8 << 20));
+/// Runs `xmmap ARGS` on `stdin`, reads the first 10 bytes it writes and
+/// closes the pipe, as `| head -c 10` does; the child is returned to be
+/// waited for, its stderr still piped.
+fn head_10(args: &[&str], stdin: std::process::Stdio) -> ([u8; 10], std::process::Child) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_xmmap"))
-        .args(["cat", f.0.to_str().unwrap(), f.0.to_str().unwrap()])
+        .args(args)
+        .stdin(stdin)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -218,7 +220,15 @@ fn cat_into_a_closed_pipe_exits_0_silently() {
     let mut out = child.stdout.take().unwrap();
     let mut first = [0u8; 10];
     std::io::Read::read_exact(&mut out, &mut first).unwrap();
-    drop(out); // like `| head -c 10`
+    drop(out);
+    (first, child)
+}
+
+#[test]
+fn cat_into_a_closed_pipe_exits_0_silently() {
+    let f = temp("pipe", &noise(8 << 20));
+    let path = f.0.to_str().unwrap();
+    let (_, child) = head_10(&["cat", path, path], std::process::Stdio::inherit());
     let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(o.stderr.is_empty(), "{}", stderr(&o));
@@ -523,20 +533,9 @@ fn cat_of_a_mapped_file_truncated_meanwhile_exits_128_not_sigbus() {
 fn cat_of_an_endless_stream_copies_as_it_arrives() {
     // Broke: `yes | xmmap cat - | head -c 10` read all of stdin before
     // writing anything, so it printed nothing and grew without bound.
-    use std::io::Read;
     let mut yes = Command::new("yes").stdout(std::process::Stdio::piped()).spawn().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_xmmap"))
-        .args(["cat", "-"])
-        .stdin(yes.stdout.take().unwrap())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut out = child.stdout.take().unwrap();
-    let mut first = [0u8; 10];
-    out.read_exact(&mut first).unwrap();
+    let (first, mut child) = head_10(&["cat", "-"], yes.stdout.take().unwrap().into());
     assert_eq!(&first, b"y\ny\ny\ny\ny\n");
-    drop(out);
     let status = wait_or_fail(&mut child, "yes | xmmap cat - | head -c 10");
     let _ = yes.kill();
     let _ = yes.wait();
