@@ -218,7 +218,8 @@ impl ScanOptions {
     /// - [`ErrorKind::LimitExceeded`] if one chunk is over the limit (choose
     ///   a smaller [`chunk_size`](Self::chunk_size));
     /// - [`ErrorKind::Truncated`] if the file shrank before a chunk could be
-    ///   populated, with the offset of that chunk;
+    ///   populated, with the offset of the first page it no longer backs
+    ///   (as [`populate_file`](crate::residency::populate_file) reports);
     /// - the kernel's refusals of `mmap`, `madvise` or `munmap`, interpreted
     ///   as by [`MapOptions`](crate::MapOptions).
     ///
