@@ -610,6 +610,16 @@ fn touch_pages(map: Mapped<'_>, inner: &Inner) -> Result<()> {
 
 /// Methods every face shares.
 macro_rules! residency {
+    // The faces that populate for reading share one description.
+    ($T:ident, $variant:ident, read) => {
+        residency!(
+            $T,
+            $variant,
+            false,
+            "Faults every page of the map in for reading now (`MADV_POPULATE_READ`, Linux \
+             5.14), reading file pages into the page cache."
+        );
+    };
     ($T:ident, $variant:ident, $write:expr, $what:literal) => {
         impl $T {
             /// Which of the map's pages are resident (`mincore(2)`), with a
@@ -655,20 +665,8 @@ macro_rules! residency {
     };
 }
 
-residency!(
-    Map,
-    Map,
-    false,
-    "Faults every page of the map in for reading now (`MADV_POPULATE_READ`, Linux 5.14), \
-     reading file pages into the page cache."
-);
-residency!(
-    MapRaw,
-    Raw,
-    false,
-    "Faults every page of the map in for reading now (`MADV_POPULATE_READ`, Linux 5.14), \
-     reading file pages into the page cache."
-);
+residency!(Map, Map, read);
+residency!(MapRaw, Raw, read);
 residency!(
     MapMut,
     Mut,

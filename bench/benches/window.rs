@@ -25,29 +25,12 @@ use std::os::unix::fs::FileExt;
 use std::time::Instant;
 
 use xmmap::{Map, WindowCache, WindowConfig, WindowStats};
+use xmmap_bench::offsets::zipf_placed;
 use xmmap_bench::stats::median;
 use xmmap_bench::Rng;
 
 const ROUNDS: usize = 5;
 const BLOCK: usize = 4096;
-
-/// Block indices drawn from a zipf(1) distribution over `blocks` ranks;
-/// rank `r` maps to block `perm[r]`.
-fn zipf_offsets(rng: &mut Rng, blocks: usize, n: usize, perm: &[usize]) -> Vec<u64> {
-    let mut cdf = Vec::with_capacity(blocks);
-    let mut sum = 0.0;
-    for r in 1..=blocks {
-        sum += 1.0 / r as f64;
-        cdf.push(sum);
-    }
-    (0..n)
-        .map(|_| {
-            let u = rng.unit() * sum;
-            let rank = cdf.partition_point(|&c| c < u).min(blocks - 1);
-            (perm[rank] * BLOCK) as u64
-        })
-        .collect()
-}
 
 fn cache_for(limit: u64, window: u64) -> WindowCache {
     WindowConfig::new().window_size(window).mapped_limit(limit).build().expect("cache")
@@ -85,7 +68,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // 1. Random 4 KiB reads, zipf-like.
     let mut rng = Rng::new(42);
-    let clustered: Vec<usize> = (0..blocks).collect();
+    let clustered: Vec<u64> = (0..blocks as u64).collect();
     let mut scattered = clustered.clone();
     for i in (1..blocks).rev() {
         scattered.swap(i, (rng.next_u64() % (i as u64 + 1)) as usize);
@@ -100,7 +83,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("scattered", &scattered, 64 << 10, limit),
         ("scattered, whole file fits", &scattered, 16 << 20, len),
     ] {
-        let offsets = zipf_offsets(&mut rng, blocks, n, perm);
+        let offsets = zipf_placed(&mut rng, n, perm, BLOCK as u64);
         let cache = cache_for(budget, window);
         let h = cache.open(&path)?;
         let (mut t_pread, mut t_cache, mut t_cursor) = (Vec::new(), Vec::new(), Vec::new());
@@ -268,7 +251,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // lock per read, a cursor does not.
     let cache = cache_for(len, len);
     let h = cache.open(&path)?;
-    let offsets = zipf_offsets(&mut rng, blocks, 200_000, &scattered);
+    let offsets = zipf_placed(&mut rng, 200_000, &scattered, BLOCK as u64);
     let run = |threads: usize, cursor: bool| -> f64 {
         let t = Instant::now();
         std::thread::scope(|s| {
