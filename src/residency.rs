@@ -584,8 +584,12 @@ fn populate_inner(map: Mapped<'_>, inner: &Inner, write: bool) -> Result<()> {
     // SAFETY: populating faults pages in; it never changes their contents.
     match unsafe { inner.advise(raw, name, 0, len) } {
         Ok(()) => Ok(()),
-        // Before Linux 5.14 the advice is unknown.
-        Err(e) if e.raw_os_error() == Some(errno::EINVAL) => touch_pages(map, inner),
+        // Before Linux 5.14 (and on other platforms) the advice is unknown.
+        Err(e)
+            if e.raw_os_error() == Some(errno::EINVAL) || *e.kind() == ErrorKind::Unsupported =>
+        {
+            touch_pages(map, inner)
+        }
         // A page the file no longer backs (it would raise SIGBUS).
         Err(e) if e.raw_os_error() == Some(errno::EFAULT) => {
             let offset = first_unbacked(inner, raw, name);

@@ -547,9 +547,12 @@ impl Job {
             Err(e) if e.raw_os_error() == Some(errno::EFAULT) => {
                 Err(self.truncated(file, start, e))
             }
-            // A kernel before 5.14 has no MADV_POPULATE_READ: the pages fault
-            // in as they are read; check the size instead.
-            Err(e) if e.raw_os_error() == Some(errno::EINVAL) => {
+            // A kernel before 5.14 (or a platform) has no MADV_POPULATE_READ:
+            // the pages fault in as they are read; check the size instead.
+            Err(e)
+                if e.raw_os_error() == Some(errno::EINVAL)
+                    || e.kind() == std::io::ErrorKind::Unsupported =>
+            {
                 let now = sys::fstat(file).map(|i| i.size).unwrap_or(0);
                 if now < (start + len).min(self.size) as u64 {
                     return Err(self.truncated(file, start, e));

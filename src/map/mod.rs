@@ -354,6 +354,10 @@ impl Drop for Inner {
 pub(crate) fn os_error(err: io::Error, what: &str, path: Option<&str>) -> Error {
     let at = path.map_or_else(String::new, |p| format!(" of {p}"));
     let code = err.raw_os_error().unwrap_or(0);
+    if err.raw_os_error().is_none() && err.kind() == io::ErrorKind::Unsupported {
+        // The platform has no such flag, advice or call; the source says which.
+        return Error::with_source(ErrorKind::Unsupported, format!("{what}{at}"), err);
+    }
     match code {
         libc_errno::ENOMEM => Error::with_source(ErrorKind::OutOfMemory, limit::ENOMEM_MESSAGE, err)
             .detail(format!("{what}{at}; {}", limit::enomem_hint())),

@@ -23,20 +23,25 @@
 //! platform's and fails with `Unsupported`, naming the flag, for one the
 //! platform lacks. What it has:
 //!
-//! - `mmap` with `MAP_SHARED`, `MAP_PRIVATE`, `MAP_FIXED` and anonymous maps
-//!   everywhere; on FreeBSD also `MAP_FIXED_NOREPLACE` (as `MAP_FIXED |
-//!   MAP_EXCL`). `MAP_POPULATE`, `MAP_LOCKED`, `MAP_NORESERVE`,
-//!   `MAP_HUGETLB` and the huge page sizes, `MAP_SYNC`,
-//!   `MAP_SHARED_VALIDATE`, `MAP_STACK`, `MAP_GROWSDOWN`, `MAP_32BIT`,
+//! - `mmap` with `MAP_SHARED`, `MAP_PRIVATE`, `MAP_FIXED` and anonymous
+//!   maps; `MAP_FIXED_NOREPLACE` as a hint the kernel must take (a map
+//!   placed elsewhere is unmapped again and the call fails with `EEXIST`);
+//!   `MAP_NORESERVE` and `MAP_STACK` accepted and passed as nothing (these
+//!   systems reserve no swap for a map, and Linux's `MAP_STACK` is only a
+//!   huge page hint; FreeBSD's `MAP_STACK` is something else).
+//!   `MAP_POPULATE`, `MAP_LOCKED`, `MAP_HUGETLB` and the huge page sizes,
+//!   `MAP_SYNC`, `MAP_SHARED_VALIDATE`, `MAP_GROWSDOWN`, `MAP_32BIT`,
 //!   `MAP_DENYWRITE`, `MAP_EXECUTABLE`, `MAP_NONBLOCK` and
 //!   `MAP_UNINITIALIZED` are `Unsupported` (FreeBSD's `MAP_PREFAULT_READ`
 //!   maps only pages already resident and `MAP_ALIGNED_SUPER` is a
 //!   placement hint, so neither stands in for `MAP_POPULATE` or
-//!   `MAP_HUGETLB`; macOS ignores its `MAP_NORESERVE`).
+//!   `MAP_HUGETLB`).
 //! - `madvise` with `MADV_NORMAL`, `_RANDOM`, `_SEQUENTIAL`, `_WILLNEED` and
 //!   `_DONTNEED` (a hint there: contents are kept, as `posix_madvise`), and
 //!   `MADV_FREE` on macOS and FreeBSD, `MADV_DONTDUMP`/`_DODUMP` on FreeBSD
-//!   (as `MADV_NOCORE`/`_CORE`); other advice is `Unsupported`.
+//!   (as `MADV_NOCORE`/`_CORE`); other advice is `Unsupported` (populating
+//!   falls back to touching each page through a guarded read, as on Linux
+//!   before 5.14).
 //! - `msync`, `mprotect`, `mlock`/`munlock`; `mincore`, whose bytes have
 //!   `MINCORE_INCORE` (bit 0) for a resident page and other bits above this
 //!   layer ignores; the page size from the system (16 KiB on Apple silicon).

@@ -101,16 +101,19 @@ fn map_call(bits: u32) -> io::Result<MapCall> {
         noreplace = true;
         rest &= !flags::FIXED_NOREPLACE;
     }
+    // Two flags whose Linux meaning holds here without a flag: macOS and
+    // FreeBSD reserve no swap for a map (MAP_NORESERVE, which macOS defines
+    // and ignores), and Linux's MAP_STACK is only a hint to keep huge pages
+    // off the range (FreeBSD's MAP_STACK is a grow-down stack, not that).
+    rest &= !(flags::NORESERVE | flags::STACK);
     for (bit, name) in [
         (flags::LOW_32BIT, "MAP_32BIT"),
         (flags::GROWSDOWN, "MAP_GROWSDOWN"),
         (flags::DENYWRITE, "MAP_DENYWRITE"),
         (flags::EXECUTABLE, "MAP_EXECUTABLE"),
         (flags::LOCKED, "MAP_LOCKED"),
-        (flags::NORESERVE, "MAP_NORESERVE"),
         (flags::POPULATE, "MAP_POPULATE"),
         (flags::NONBLOCK, "MAP_NONBLOCK"),
-        (flags::STACK, "MAP_STACK"),
         (flags::HUGETLB, "MAP_HUGETLB"),
         (flags::SYNC, "MAP_SYNC"),
         (flags::UNINITIALIZED, "MAP_UNINITIALIZED"),
@@ -459,12 +462,14 @@ mod tests {
         assert_eq!(c, MapCall { flags: MapFlags::SHARED | MapFlags::FIXED, noreplace: false });
         let c = map_call(flags::PRIVATE | flags::ANONYMOUS | flags::FIXED_NOREPLACE).unwrap();
         assert_eq!(c, MapCall { flags: MapFlags::PRIVATE, noreplace: true });
+        let c = map_call(flags::PRIVATE | flags::NORESERVE | flags::STACK).unwrap();
+        assert_eq!(c, MapCall { flags: MapFlags::PRIVATE, noreplace: false });
         for (bit, name) in [
             (flags::POPULATE, "MAP_POPULATE"),
             (flags::HUGETLB, "MAP_HUGETLB"),
             (flags::SYNC, "MAP_SYNC"),
             (flags::LOCKED, "MAP_LOCKED"),
-            (flags::NORESERVE, "MAP_NORESERVE"),
+            (flags::GROWSDOWN, "MAP_GROWSDOWN"),
         ] {
             let e = map_call(flags::PRIVATE | bit).unwrap_err();
             assert_eq!(e.kind(), io::ErrorKind::Unsupported);
