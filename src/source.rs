@@ -69,16 +69,12 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::limit::Limit;
 use crate::map::{Map, MapOptions};
 use crate::page::{human, page_size};
-use crate::sys::{self, errno, seal, FileInfo, FileKind, FsKind};
+use crate::sys::{self, seal, Errno, FileInfo, FileKind, FsKind};
 
 /// The default [threshold](SourceOptions::threshold): ranges of at least
 /// this many bytes are mapped, smaller ones read. Measured, not guessed: see
 /// the [module docs](self).
 pub const DEFAULT_THRESHOLD: u64 = 1024 * 1024;
-
-/// `EBUSY` and `ESPIPE`, Linux numbering.
-const EBUSY: i32 = 16;
-const ESPIPE: i32 = 29;
 
 /// The bytes of a file, either mapped or read into memory:
 /// `Deref<Target = [u8]>` either way, and [`is_mapped`](Self::is_mapped)
@@ -597,7 +593,10 @@ fn read_file(
             // Some devices cannot seek: read them as a stream from where
             // they are (only possible before anything was read at offset 0).
             Err(e)
-                if positional && done == 0 && offset == 0 && e.raw_os_error() == Some(ESPIPE) =>
+                if positional
+                    && done == 0
+                    && offset == 0
+                    && Errno::of(&e) == Some(Errno::SPIPE) =>
             {
                 positional = false;
             }
@@ -638,7 +637,7 @@ pub fn map_sealed(file: &File) -> Result<Map> {
     let name =
         sys::fd_path(file).map_or_else(|| "the file".to_string(), |p| p.display().to_string());
     let seals = sys::get_seals(file).map_err(|e| {
-        let why = if e.raw_os_error() == Some(errno::EINVAL) {
+        let why = if Errno::of(&e) == Some(Errno::INVAL) {
             "it cannot carry seals (only memfd and other shmem files can); make one with \
              xmmap::source::sealed_memfd"
         } else {
@@ -661,17 +660,17 @@ pub fn map_sealed(file: &File) -> Result<Map> {
     }
     if seals & seal::WRITE == 0 {
         sys::add_seals(file, seal::WRITE).map_err(|e| {
-            let why = match e.raw_os_error() {
-                Some(errno::EPERM) if seals & seal::SEAL != 0 => {
+            let why = match Errno::of(&e) {
+                Some(Errno::PERM) if seals & seal::SEAL != 0 => {
                     "F_SEAL_SEAL forbids adding F_SEAL_WRITE, so nothing proves that no \
                      writable mapping made before F_SEAL_FUTURE_WRITE remains"
                 }
-                Some(errno::EPERM) => {
+                Some(Errno::PERM) => {
                     "the descriptor is read-only, so F_SEAL_WRITE cannot be added to prove that \
                      no writable mapping made before F_SEAL_FUTURE_WRITE remains; pass a \
                      descriptor opened for writing"
                 }
-                Some(EBUSY) => {
+                Some(Errno::BUSY) => {
                     "a writable shared mapping made before F_SEAL_FUTURE_WRITE exists and can \
                      still change the bytes (adding F_SEAL_WRITE failed)"
                 }

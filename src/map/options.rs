@@ -10,7 +10,7 @@ use super::{os_error, Inner, Map, MapMut, MapRaw};
 use crate::error::{Error, ErrorKind, Result};
 use crate::limit::Limit;
 use crate::page::{align_down, align_up, human, page_size};
-use crate::sys::{self, errno, flags, prot, FileKind, FsKind};
+use crate::sys::{self, flags, prot, Errno, FileKind, FsKind};
 
 /// A builder for every kind of memory map, with every knob of `mmap(2)`.
 ///
@@ -750,8 +750,8 @@ impl MapOptions {
             trusted
                 .then(unfit)
                 .flatten()
-                .or_else(|| match e.raw_os_error() {
-                    Some(errno::EACCES) => access_error(),
+                .or_else(|| match Errno::of(&e) {
+                    Some(Errno::ACCESS) => access_error(),
                     _ => None,
                 })
                 .unwrap_or_else(|| mmap_error(e, self, &plan, path().as_deref()))
@@ -1150,13 +1150,13 @@ fn name_file(e: Error, name: &str) -> Error {
 
 /// Interprets a failed `mmap` with what the options asked for.
 fn mmap_error(err: std::io::Error, o: &MapOptions, plan: &Plan, path: Option<&str>) -> Error {
-    let code = err.raw_os_error().unwrap_or(0);
+    let errno = Errno::of(&err);
     let what = match path {
         Some(_) => format!("mmap of {} bytes at offset {}", plan.len, o.offset),
         None => format!("mmap of {} anonymous bytes", plan.len),
     };
     let name = path.unwrap_or("anonymous memory");
-    if o.huge.is_some() && matches!(code, errno::ENOMEM | errno::EINVAL) {
+    if o.huge.is_some() && matches!(errno, Some(Errno::NOMEM | Errno::INVAL)) {
         let size = plan.granule as u64;
         let pool = format!("/sys/kernel/mm/hugepages/hugepages-{}kB/nr_hugepages", size / 1024);
         let (nr, free) = crate::page::huge_page_sizes()
@@ -1174,10 +1174,10 @@ fn mmap_error(err: std::io::Error, o: &MapOptions, plan: &Plan, path: Option<&st
             err,
         );
     }
-    if o.locked && matches!(code, errno::EAGAIN | errno::ENOMEM | errno::EPERM) {
+    if o.locked && matches!(errno, Some(Errno::AGAIN | Errno::NOMEM | Errno::PERM)) {
         return super::lock_error(err, plan.map_len as u64);
     }
-    if code == errno::EOPNOTSUPP && o.sync {
+    if errno == Some(Errno::OPNOTSUPP) && o.sync {
         return Error::with_source(
             ErrorKind::Unsupported,
             format!(
@@ -1187,7 +1187,7 @@ fn mmap_error(err: std::io::Error, o: &MapOptions, plan: &Plan, path: Option<&st
             err,
         );
     }
-    if code == errno::EOPNOTSUPP && o.validate {
+    if errno == Some(Errno::OPNOTSUPP) && o.validate {
         return Error::with_source(
             ErrorKind::Unsupported,
             format!(
@@ -1198,7 +1198,7 @@ fn mmap_error(err: std::io::Error, o: &MapOptions, plan: &Plan, path: Option<&st
             err,
         );
     }
-    if code == errno::EEXIST {
+    if errno == Some(Errno::EXIST) {
         return Error::with_source(
             ErrorKind::AlreadyMapped,
             format!(
@@ -1209,7 +1209,7 @@ fn mmap_error(err: std::io::Error, o: &MapOptions, plan: &Plan, path: Option<&st
             err,
         );
     }
-    if code == errno::EBADF && path.is_some() {
+    if errno == Some(Errno::BADF) && path.is_some() {
         // fstat and fcntl accepted the descriptor just before, so it is open
         // but allows no I/O: O_PATH.
         return Error::with_source(
@@ -1221,7 +1221,7 @@ fn mmap_error(err: std::io::Error, o: &MapOptions, plan: &Plan, path: Option<&st
             err,
         );
     }
-    if matches!(code, errno::EPERM | errno::EACCES) && plan.prot & prot::EXEC != 0 {
+    if matches!(errno, Some(Errno::PERM | Errno::ACCESS)) && plan.prot & prot::EXEC != 0 {
         return Error::with_source(
             ErrorKind::PermissionDenied,
             format!(

@@ -15,8 +15,12 @@ use std::path::PathBuf;
 
 use rustix::mm::{self, MapFlags, MprotectFlags, MsyncFlags, ProtFlags};
 
-use super::{flags, prot, FileInfo, FileKind, FsKind, Resource, Rlimit};
+use super::{flags, prot, FileInfo, FileKind, FsKind, Madv, Resource, Rlimit};
 
+// The same newtype over rustix's errno as Linux's.
+#[path = "../linux/errno.rs"]
+mod errno;
+pub(crate) use errno::Errno;
 mod guard;
 pub(crate) use guard::*;
 mod stubs;
@@ -160,7 +164,7 @@ pub(crate) unsafe fn mmap(
         // SAFETY: the kernel just mapped `ptr..ptr+len` for us; nothing
         // refers to it.
         let _ = unsafe { mm::munmap(ptr, len) };
-        return Err(io::Error::from_raw_os_error(super::errno::EEXIST));
+        return Err(Errno::EXIST.into());
     }
     Ok(ptr.cast())
 }
@@ -193,49 +197,7 @@ pub(crate) unsafe fn mprotect(ptr: *mut u8, len: usize, prot: u32) -> io::Result
     Ok(())
 }
 
-/// Linux's `MADV_*` numbers this backend translates (the same on every
-/// architecture xmmap builds for).
-mod madv {
-    pub(super) const NORMAL: i32 = 0;
-    pub(super) const RANDOM: i32 = 1;
-    pub(super) const SEQUENTIAL: i32 = 2;
-    pub(super) const WILLNEED: i32 = 3;
-    pub(super) const DONTNEED: i32 = 4;
-    #[cfg(any(target_os = "macos", target_os = "freebsd"))]
-    pub(super) const FREE: i32 = 8;
-    #[cfg(target_os = "freebsd")]
-    pub(super) const DONTDUMP: i32 = 16;
-    #[cfg(target_os = "freebsd")]
-    pub(super) const DODUMP: i32 = 17;
-}
-
-/// Linux's name for an `MADV_*` number, for the `Unsupported` message.
-fn advice_name(advice: i32) -> String {
-    let name = match advice {
-        8 => "MADV_FREE",
-        9 => "MADV_REMOVE",
-        10 => "MADV_DONTFORK",
-        11 => "MADV_DOFORK",
-        12 => "MADV_MERGEABLE",
-        13 => "MADV_UNMERGEABLE",
-        14 => "MADV_HUGEPAGE",
-        15 => "MADV_NOHUGEPAGE",
-        16 => "MADV_DONTDUMP",
-        17 => "MADV_DODUMP",
-        18 => "MADV_WIPEONFORK",
-        19 => "MADV_KEEPONFORK",
-        20 => "MADV_COLD",
-        21 => "MADV_PAGEOUT",
-        22 => "MADV_POPULATE_READ",
-        23 => "MADV_POPULATE_WRITE",
-        25 => "MADV_COLLAPSE",
-        100 => "MADV_HWPOISON",
-        _ => return format!("madvise advice {advice}"),
-    };
-    name.to_string()
-}
-
-/// `madvise(ptr, len, advice)`, given Linux's numeric advice.
+/// `madvise(ptr, len, advice)`.
 ///
 /// `MADV_DONTNEED` is the POSIX hint here: the pages may be dropped, but
 /// their contents are kept (Linux zeroes private pages instead).
@@ -247,25 +209,25 @@ fn advice_name(advice: i32) -> String {
 /// - `ptr..ptr+len` must be owned by the caller; advice that changes contents
 ///   (`MADV_FREE`) must not be given while references rely on the old
 ///   contents.
-pub(crate) unsafe fn madvise(ptr: *mut u8, len: usize, advice: i32) -> io::Result<()> {
+pub(crate) unsafe fn madvise(ptr: *mut u8, len: usize, advice: Madv) -> io::Result<()> {
     use rustix::mm::Advice as A;
     let advice = match advice {
-        madv::NORMAL => A::Normal,
-        madv::RANDOM => A::Random,
-        madv::SEQUENTIAL => A::Sequential,
-        madv::WILLNEED => A::WillNeed,
-        madv::DONTNEED => A::DontNeed,
+        Madv::Normal => A::Normal,
+        Madv::Random => A::Random,
+        Madv::Sequential => A::Sequential,
+        Madv::WillNeed => A::WillNeed,
+        Madv::DontNeed => A::DontNeed,
         #[cfg(any(target_os = "macos", target_os = "freebsd"))]
         // SAFETY: passed on to the caller, who accepts what the advice does
         // to the range.
-        madv::FREE => return unsafe { raw_madvise(ptr, len, libc::MADV_FREE) },
+        Madv::Free => return unsafe { raw_madvise(ptr, len, libc::MADV_FREE) },
         #[cfg(target_os = "freebsd")]
         // SAFETY: as above.
-        madv::DONTDUMP => return unsafe { raw_madvise(ptr, len, libc::MADV_NOCORE) },
+        Madv::DontDump => return unsafe { raw_madvise(ptr, len, libc::MADV_NOCORE) },
         #[cfg(target_os = "freebsd")]
         // SAFETY: as above.
-        madv::DODUMP => return unsafe { raw_madvise(ptr, len, libc::MADV_CORE) },
-        other => return Err(unsupported(&advice_name(other))),
+        Madv::DoDump => return unsafe { raw_madvise(ptr, len, libc::MADV_CORE) },
+        other => return Err(unsupported(other.name())),
     };
     // SAFETY: the caller owns the range; the five POSIX advices change no
     // contents.
@@ -487,11 +449,11 @@ mod tests {
         // SAFETY: a fresh private anonymous page of ours.
         let p = unsafe { mmap(0, page, prot::READ, flags::PRIVATE, None, 0) }.unwrap();
         // SAFETY: as above; advice changes nothing here.
-        let e = unsafe { madvise(p, page, 22) }.unwrap_err();
+        let e = unsafe { madvise(p, page, Madv::PopulateRead) }.unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::Unsupported);
         assert!(e.to_string().contains("MADV_POPULATE_READ"), "{e}");
         // SAFETY: as above.
-        unsafe { madvise(p, page, madv::WILLNEED) }.unwrap();
+        unsafe { madvise(p, page, Madv::WillNeed) }.unwrap();
         // SAFETY: ours, unused.
         unsafe { munmap(p, page) }.unwrap();
     }

@@ -6,7 +6,7 @@ use std::fs::File;
 use std::io;
 
 use super::unsupported;
-use crate::sys::errno;
+use super::Errno;
 
 /// No `/proc/sys/vm/max_map_count`: no known limit.
 pub(crate) fn max_map_count() -> Option<u64> {
@@ -67,7 +67,7 @@ pub(crate) fn has_verity(_file: &File) -> io::Result<bool> {
 /// No `cachestat`: `EOPNOTSUPP`, the errno after which callers count pages
 /// with `mincore` instead.
 pub(crate) fn cachestat(_file: &File, _offset: u64, _len: u64) -> io::Result<[u64; 5]> {
-    Err(io::Error::from_raw_os_error(errno::EOPNOTSUPP))
+    Err(Errno::OPNOTSUPP.into())
 }
 
 /// `posix_fadvise(fd, offset, len, advice)`; `len == 0` means to the end of
@@ -88,7 +88,7 @@ pub(crate) fn fadvise(file: &File, offset: u64, len: u64, advice: i32) -> io::Re
         let advice = match advice {
             fadv::WILLNEED => A::WillNeed,
             fadv::DONTNEED => A::DontNeed,
-            _ => return Err(io::Error::from_raw_os_error(errno::EINVAL)),
+            _ => return Err(Errno::INVAL.into()),
         };
         rustix::fs::fadvise(file, offset, std::num::NonZeroU64::new(len), advice)?;
         Ok(())
