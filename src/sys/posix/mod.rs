@@ -351,10 +351,37 @@ pub(crate) fn fstat(file: &File) -> io::Result<FileInfo> {
     Ok(FileInfo { kind, size: st.st_size as u64, dev: st.st_dev as u64, ino: st.st_ino as u64 })
 }
 
-/// No procfs, sysfs or hugetlbfs to tell apart: every file system is
-/// `Other`.
-pub(crate) fn fs_kind(_file: &File) -> io::Result<FsKind> {
-    Ok(FsKind::Other)
+/// `fstatfs(fd)`, reduced to the file systems mapping treats specially:
+/// by magic number on Linux, by `f_fstypename` on macOS and FreeBSD
+/// (`procfs`, `linprocfs`, `linsysfs`, `tmpfs`; neither has hugetlbfs).
+///
+/// # References
+/// - [fstatfs(2)](https://man.freebsd.org/cgi/man.cgi?query=fstatfs&sektion=2)
+pub(crate) fn fs_kind(file: &File) -> io::Result<FsKind> {
+    let st = rustix::fs::fstatfs(file)?;
+    #[cfg(target_os = "linux")]
+    {
+        #[allow(clippy::unnecessary_cast)]
+        let magic = st.f_type as i64;
+        Ok(match magic {
+            0x9fa0 => FsKind::Proc,
+            0x6265_6572 => FsKind::Sys,
+            0x0102_1994 => FsKind::Tmpfs,
+            0x9584_58f6 => FsKind::Hugetlbfs,
+            _ => FsKind::Other,
+        })
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let name: Vec<u8> =
+            st.f_fstypename.iter().take_while(|&&c| c != 0).map(|&c| c as u8).collect();
+        Ok(match &name[..] {
+            b"procfs" | b"linprocfs" => FsKind::Proc,
+            b"linsysfs" => FsKind::Sys,
+            b"tmpfs" => FsKind::Tmpfs,
+            _ => FsKind::Other,
+        })
+    }
 }
 
 /// `fcntl(fd, F_GETFL) & O_ACCMODE`, as (readable, writable).
@@ -373,11 +400,13 @@ pub(crate) fn access_mode(file: &File) -> io::Result<(bool, bool)> {
     })
 }
 
-/// `fcntl(fd, F_GETPATH)` on macOS: the path a descriptor refers to, for
-/// error messages. FreeBSD (and Linux under this backend) report none.
+/// The path a descriptor refers to, for error messages: `fcntl(fd,
+/// F_GETPATH)` on macOS, `fcntl(fd, F_KINFO)` on FreeBSD (13.1 and later),
+/// `readlink("/proc/self/fd/N")` on Linux. `None` when the system cannot
+/// say.
 ///
 /// # References
-/// - [fcntl(2) (macOS)](https://developer.apple.com/library/archive/documentation/System/Conceptual/ManPages_iPhoneOS/man2/fcntl.2.html)
+/// - [fcntl(2) (FreeBSD)](https://man.freebsd.org/cgi/man.cgi?query=fcntl&sektion=2)
 pub(crate) fn fd_path(file: &File) -> Option<PathBuf> {
     #[cfg(target_os = "macos")]
     {
@@ -385,10 +414,27 @@ pub(crate) fn fd_path(file: &File) -> Option<PathBuf> {
         let path = rustix::fs::getpath(file).ok()?;
         Some(PathBuf::from(std::ffi::OsString::from_vec(path.into_bytes())))
     }
-    #[cfg(not(target_os = "macos"))]
+    #[cfg(target_os = "freebsd")]
     {
-        let _ = file;
-        None
+        use std::os::fd::AsRawFd;
+        use std::os::unix::ffi::OsStrExt;
+        // SAFETY: all-zero is a valid kinfo_file.
+        let mut kif: libc::kinfo_file = unsafe { std::mem::zeroed() };
+        kif.kf_structsize = libc::KINFO_FILE_SIZE;
+        // SAFETY: F_KINFO writes at most kf_structsize bytes into `kif`.
+        let rc = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_KINFO, &mut kif) };
+        if rc != 0 {
+            return None;
+        }
+        // SAFETY: the kernel NUL-terminates kf_path within its length.
+        let path = unsafe { std::ffi::CStr::from_ptr(kif.kf_path.as_ptr()) };
+        let path = std::ffi::OsStr::from_bytes(path.to_bytes());
+        (!path.is_empty()).then(|| PathBuf::from(path))
+    }
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())).ok()
     }
 }
 
