@@ -82,12 +82,15 @@ struct MapCall {
 /// Linux's `MAP_*` bits (without `MAP_ANONYMOUS`) as the platform's; a flag
 /// the platform lacks is `Unsupported`, named.
 fn map_call(bits: u32) -> io::Result<MapCall> {
-    let huge = (flags::HUGE_MASK << flags::HUGE_SHIFT) & bits;
-    if huge != 0 {
-        return Err(unsupported(&format!(
-            "MAP_HUGETLB with a page size (MAP_HUGE_{}KB)",
-            (1u64 << (huge >> flags::HUGE_SHIFT)) / 1024
-        )));
+    // The size bits mean a huge page size only with MAP_HUGETLB (bit 26 is
+    // MAP_UNINITIALIZED otherwise).
+    if bits & flags::HUGETLB != 0 {
+        let shift = (bits >> flags::HUGE_SHIFT) & flags::HUGE_MASK;
+        return Err(unsupported(&if shift == 0 {
+            "MAP_HUGETLB".to_string()
+        } else {
+            format!("MAP_HUGETLB with MAP_HUGE_{}KB", (1u64 << shift) / 1024)
+        }));
     }
     let mut out = match bits & flags::SHARED_VALIDATE {
         flags::SHARED => MapFlags::SHARED,
@@ -487,6 +490,8 @@ mod tests {
         assert!(e.to_string().contains("MAP_SHARED_VALIDATE"), "{e}");
         let e = map_call(flags::PRIVATE | flags::HUGETLB | (21 << flags::HUGE_SHIFT)).unwrap_err();
         assert!(e.to_string().contains("MAP_HUGE_2048KB"), "{e}");
+        let e = map_call(flags::PRIVATE | flags::UNINITIALIZED).unwrap_err();
+        assert!(e.to_string().contains("MAP_UNINITIALIZED"), "{e}");
     }
 
     #[test]
