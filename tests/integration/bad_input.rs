@@ -1342,9 +1342,7 @@ fn posix_want(input: &str) -> Option<Want> {
             E("Unsupported", "MADV_POPULATE_READ")
         }
         "truncated under a map: remap to twice the length" => E("Unsupported", "mremap"),
-        "truncated: a new map of the old length with populate" => {
-            E("Unsupported", "MAP_POPULATE")
-        }
+        "truncated: a new map of the old length with populate" => E("Unsupported", "MAP_POPULATE"),
         _ => return None,
     })
 }
