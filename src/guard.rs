@@ -105,8 +105,8 @@
 //! raise `SIGBUS`; on kernels before 5.14 every such fault is `Truncated`.
 //!
 //! On macOS and FreeBSD (the POSIX backend, x86_64 and aarch64) the copy
-//! is the same handler-guarded routine: `rep movsb` on x86_64, a byte loop
-//! on aarch64 (exact counts, slower than `memcpy` for large reads), with
+//! is the same handler-guarded routine: `rep movsb` on x86_64, a loop of
+//! 8-byte words aligned on the mapped side on aarch64, with
 //! each OS's saved program counter. There is no kernel copy to fall back on:
 //! a thread that blocks `SIGBUS` or `SIGSEGV` gets
 //! [`Unsupported`](crate::ErrorKind::Unsupported) and nothing is copied.

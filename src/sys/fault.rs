@@ -3,9 +3,9 @@
 //!
 //! Shared by the Linux backend (x86_64) and the POSIX backend (x86_64 and
 //! aarch64 on macOS, FreeBSD, and Linux under `--cfg xmmap_posix`). The copy
-//! is per architecture (`rep movsb` on x86_64, a byte loop on aarch64), the
-//! access to the interrupted program counter per OS (`pc`, `set_pc`); the
-//! rest is common.
+//! is per architecture (`rep movsb` on x86_64, an aligned word loop on
+//! aarch64), the access to the interrupted program counter per OS (`pc`,
+//! `set_pc`); the rest is common.
 //!
 //! The copy routine is one `asm!` block with local labels only (no symbol,
 //! so two versions of xmmap link together). The handler claims a `SIGBUS`
@@ -52,7 +52,13 @@ use super::CopyError;
 /// - As [`copy`], and `a` must be this thread's `ACTIVE`.
 #[cfg(target_arch = "x86_64")]
 #[inline(never)]
-unsafe fn copy_asm(dst: *mut u8, src: *const u8, len: usize, a: &Active) -> usize {
+unsafe fn copy_asm(
+    dst: *mut u8,
+    src: *const u8,
+    len: usize,
+    _map_is_src: bool,
+    a: &Active,
+) -> usize {
     let left: usize;
     // SAFETY: the caller vouches for both ranges; the two stores go to
     // this thread's record, which outlives the block.
@@ -77,20 +83,31 @@ unsafe fn copy_asm(dst: *mut u8, src: *const u8, len: usize, a: &Active) -> usiz
     left
 }
 
-/// The copy: a byte loop (`ldrb`/`strb`) counting `n` down from `len`;
-/// returns the bytes not copied.
+/// The copy: bytes until the mapped side is 8-byte aligned, then 8-byte
+/// words, then the tail bytes; `n` counts down from `len` and is returned:
+/// the bytes not copied.
 ///
-/// As on x86_64 the labels are local and the block records where its loop
-/// starts and where it resumes. A fault on the load (the map is the source)
-/// or on the store (the map is the destination) leaves `n` counting the
-/// byte being copied as not copied. One byte per iteration keeps the count
-/// exact; it is slower than a `memcpy` for large copies.
+/// As on x86_64 the labels are local and the block records where its copy
+/// instructions start and where it resumes. A fault on a load (the map is
+/// the source) or a store (the map is the destination) leaves `n` counting
+/// the bytes of that access as not copied. The count stays exact: the
+/// mapped side's accesses are aligned, so none straddles a page, and a page
+/// is backed or lost as a whole.
 ///
 /// # Safety
 /// - As [`copy`], and `a` must be this thread's `ACTIVE`.
 #[cfg(target_arch = "aarch64")]
 #[inline(never)]
-unsafe fn copy_asm(dst: *mut u8, src: *const u8, len: usize, a: &Active) -> usize {
+unsafe fn copy_asm(
+    dst: *mut u8,
+    src: *const u8,
+    len: usize,
+    map_is_src: bool,
+    a: &Active,
+) -> usize {
+    let mapped = if map_is_src { src as usize } else { dst as usize };
+    // Bytes before the mapped side reaches an 8-byte boundary.
+    let head = mapped.wrapping_neg() % 8;
     let left: usize;
     // SAFETY: the caller vouches for both ranges; the two stores go to
     // this thread's record, which outlives the block.
@@ -100,20 +117,34 @@ unsafe fn copy_asm(dst: *mut u8, src: *const u8, len: usize, a: &Active) -> usiz
             "str {t}, [{f}]",
             "adr {t}, 3f",
             "str {t}, [{r}]",
-            "cbz {n}, 3f",
             "2:",
-            "ldrb {b:w}, [{s}]",
-            "strb {b:w}, [{d}]",
-            "add {s}, {s}, #1",
-            "add {d}, {d}, #1",
-            "subs {n}, {n}, #1",
-            "b.ne 2b",
+            "cbz {n}, 3f",
+            "cbz {h}, 4f",
+            "ldrb {b:w}, [{s}], #1",
+            "strb {b:w}, [{d}], #1",
+            "sub {h}, {h}, #1",
+            "sub {n}, {n}, #1",
+            "b 2b",
+            "4:",
+            "cmp {n}, #8",
+            "b.lo 5f",
+            "ldr {b}, [{s}], #8",
+            "str {b}, [{d}], #8",
+            "sub {n}, {n}, #8",
+            "b 4b",
+            "5:",
+            "cbz {n}, 3f",
+            "ldrb {b:w}, [{s}], #1",
+            "strb {b:w}, [{d}], #1",
+            "sub {n}, {n}, #1",
+            "b 5b",
             "3:",
             t = out(reg) _,
             b = out(reg) _,
             f = in(reg) a.fault_ip.as_ptr(),
             r = in(reg) a.recover_ip.as_ptr(),
             n = inout(reg) len => left,
+            h = inout(reg) head => _,
             s = inout(reg) src => _,
             d = inout(reg) dst => _,
             options(nostack),
@@ -454,7 +485,7 @@ pub(crate) unsafe fn copy(
         // SAFETY: the caller vouches for both ranges; faults on the mapped
         // side are redirected by `on_fault`, which is installed and not
         // blocked (the caller asked `fast_path_ready`).
-        let left = unsafe { copy_asm(dst, src, len, a) };
+        let left = unsafe { copy_asm(dst, src, len, map_is_src, a) };
         compiler_fence(Ordering::SeqCst);
         let signal = a.signal.get();
         a.lo.set(saved.0);
