@@ -1,8 +1,8 @@
 //! POSIX backend for macOS and FreeBSD (and Linux under `--cfg
 //! xmmap_posix`): rustix where it has the call, libc where it does not.
 //!
-//! The flag bits and advice numbers it is given are Linux's (`sys::flags`,
-//! `sys::prot`, Linux's `MADV_*`); each is translated by name to the
+//! The flag bits it is given are Linux's (`sys::flags`, `sys::prot`) and
+//! the advice is named (`sys::Madv`); each is translated by name to the
 //! platform's, and one the platform lacks fails with `Unsupported` naming
 //! it. On Linux it accepts only what macOS and FreeBSD both have, so that
 //! the test suite sees what they see. See the `sys` module docs for the
