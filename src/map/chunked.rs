@@ -1,5 +1,5 @@
 //! A file mapped chunk by chunk into one reserved, aligned range of address
-//! space: the mapping behind [`scan`](crate::scan).
+//! space: the mapping behind [`scan`](crate::scan()).
 //!
 //! # Safety
 //!
@@ -14,7 +14,7 @@
 use std::fs::File;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::{os_error, unbacked};
+use super::errors::{os_error, unbacked};
 use crate::error::{Error, ErrorKind, Result};
 use crate::page::{align_up, human, page_size};
 use crate::sys::{self, flags, prot, Errno, Madv};

@@ -6,7 +6,7 @@
 //! unmap. [`Map`], [`MapMut`] and [`MapRaw`] are thin faces over it that
 //! decide what a caller may do, not how it is done. The one other owner,
 //! `ChunkedMap`, holds a file mapped chunk by chunk into one reserved range
-//! for [`scan`](crate::scan). No module outside this one maps, unmaps,
+//! for [`scan`](crate::scan()). No module outside this one maps, unmaps,
 //! resizes, protects or advises memory.
 //!
 //! May call: `sys`, `page`, `limit`, `error`.
@@ -23,10 +23,11 @@
 
 mod advice;
 mod chunked;
+mod errors;
 mod options;
+mod plan;
 mod types;
 
-use std::io;
 use std::ptr::NonNull;
 
 #[cfg_attr(not(feature = "memmap2-compat"), allow(unused_imports))] // used by compat only
@@ -36,11 +37,11 @@ pub(crate) use chunked::ChunkedMap;
 pub use options::MapOptions;
 pub use types::{Map, MapMut, MapRaw, Protection, RemapOptions};
 
+use errors::{lock_error, os_error, unbacked};
+
 use crate::error::{Error, ErrorKind, Result};
-use crate::limit;
-use crate::page::{align_down, human, page_size};
-use crate::sys;
-use crate::sys::{Errno, Madv};
+use crate::page::{align_down, page_size};
+use crate::sys::{self, Errno, Madv};
 
 /// The one owner of a mapping.
 pub(crate) struct Inner {
@@ -347,96 +348,4 @@ impl Drop for Inner {
             let _ = unsafe { sys::munmap(self.base.as_ptr(), self.map_len) };
         }
     }
-}
-
-/// Whether `e`, from `madvise(advice)`, says that a page the file no longer
-/// backs could not be faulted in: `MADV_POPULATE_*` fails with `EFAULT`
-/// where touching the page would raise `SIGBUS`.
-pub(crate) fn unbacked(e: &io::Error, advice: Madv) -> bool {
-    advice.populates() && Errno::of(e) == Some(Errno::FAULT)
-}
-
-/// Turns a failed memory system call into an [`Error`] that names the
-/// operation and says what to check. `what` describes the call and its
-/// arguments; `path` names the file when there is one.
-pub(crate) fn os_error(err: io::Error, what: &str, path: Option<&str>) -> Error {
-    let at = path.map_or_else(String::new, |p| format!(" of {p}"));
-    if err.raw_os_error().is_none() && err.kind() == io::ErrorKind::Unsupported {
-        // The platform has no such flag, advice or call; the source says which.
-        return Error::with_source(ErrorKind::Unsupported, format!("{what}{at}"), err);
-    }
-    match Errno::of(&err) {
-        Some(Errno::NOMEM) => Error::with_source(ErrorKind::OutOfMemory, limit::ENOMEM_MESSAGE, err)
-            .detail(format!("{what}{at}; {}", limit::enomem_hint())),
-        Some(Errno::AGAIN) => Error::with_source(
-            ErrorKind::OutOfMemory,
-            format!("{what}{at}: the kernel could not lock or reserve the memory"),
-            err,
-        )
-        .detail(limit::enomem_hint()),
-        Some(Errno::EXIST) => Error::with_source(
-            ErrorKind::AlreadyMapped,
-            format!("{what}{at}: address range already mapped"),
-            err,
-        ),
-        Some(Errno::ACCESS | Errno::PERM) => Error::with_source(
-            ErrorKind::PermissionDenied,
-            format!(
-                "{what}{at}: permission denied (check the descriptor's access mode, the file's \
-                 seals and whether the mount is noexec)"
-            ),
-            err,
-        ),
-        Some(Errno::NODEV) => Error::with_source(
-            ErrorKind::NotMappable,
-            format!("{what}{at}: this file system does not support memory mapping; read the file instead"),
-            err,
-        ),
-        Some(Errno::OPNOTSUPP) => Error::with_source(
-            ErrorKind::Unsupported,
-            format!("{what}{at}: not supported here"),
-            err,
-        ),
-        Some(Errno::INVAL) => Error::with_source(
-            ErrorKind::InvalidInput,
-            format!("{what}{at}: the kernel rejected the arguments"),
-            err,
-        ),
-        _ => Error::with_source(ErrorKind::Io, format!("{what}{at}"), err),
-    }
-}
-
-/// `mlock` and `MAP_LOCKED` failures: name `RLIMIT_MEMLOCK` and its value.
-pub(crate) fn lock_error(err: io::Error, requested: u64) -> Error {
-    let limit = sys::getrlimit(sys::Resource::Memlock).current;
-    let errno = Errno::of(&err);
-    let over = limit.is_some_and(|l| requested > l) && !sys::has_cap_ipc_lock();
-    if matches!(errno, Some(Errno::NOMEM | Errno::AGAIN | Errno::PERM))
-        && (over || errno == Some(Errno::PERM))
-    {
-        let shown =
-            limit.map_or_else(|| "unlimited".to_string(), |l| format!("{l} bytes ({})", human(l)));
-        return Error::with_source(
-            ErrorKind::LockLimit { requested, limit },
-            format!(
-                "cannot lock {requested} bytes ({}) into memory: RLIMIT_MEMLOCK is {shown}; raise \
-                 it (ulimit -l, limits.conf) or grant CAP_IPC_LOCK",
-                human(requested)
-            ),
-            err,
-        );
-    }
-    if errno == Some(Errno::NOMEM) {
-        // mlock's ENOMEM is not mmap's: git's "mmap failed" hint would mislead.
-        return Error::with_source(
-            ErrorKind::OutOfMemory,
-            format!(
-                "mlock of {requested} bytes: part of the range could not be locked (pages past \
-                 the end of a file truncated under the map, or memory exhausted)"
-            ),
-            err,
-        )
-        .detail(limit::enomem_hint());
-    }
-    os_error(err, &format!("mlock of {requested} bytes"), None)
 }

@@ -2,7 +2,6 @@
 //! system calls. Each topic is a module; `common` holds the shared helpers.
 
 mod bad_input;
-mod child;
 mod common;
 mod compat;
 mod core;
