@@ -228,7 +228,11 @@ struct Active {
 thread_local! {
     // Const-initialised and without a destructor: access is a plain
     // thread-pointer-relative load, with no lazy registration, so the signal
-    // handler may touch it.
+    // handler may touch it. (On macOS a thread's first access to the image's
+    // thread-locals allocates their block; a thread that runs a guarded copy
+    // has made that access before it can fault in the copy, and a thread of
+    // Rust code has made it when it started. Only a foreign fault on a
+    // thread that never ran Rust code reaches the handler first.)
     static ACTIVE: Active = const {
         Active {
             lo: Cell::new(0),
