@@ -495,6 +495,25 @@ mod tests {
     }
 
     #[test]
+    fn mincore_leaves_only_the_resident_bit() {
+        let page = page_size();
+        // SAFETY: a fresh private anonymous map of ours.
+        let p = unsafe { mmap(0, 2 * page, prot::READ | prot::WRITE, flags::PRIVATE, None, 0) }
+            .unwrap();
+        // SAFETY: the first page is ours and writable.
+        unsafe { p.write_volatile(1) };
+        let mut vec = [0xffu8; 2];
+        // SAFETY: page aligned, one byte per page.
+        unsafe { mincore(p, 2 * page, &mut vec) }.unwrap();
+        assert_eq!(vec[0], 1, "a written page is resident, and only bit 0 is kept");
+        assert!(vec[1] <= 1, "{vec:?}");
+        // SAFETY: ours, unused.
+        unsafe { munmap(p, 2 * page) }.unwrap();
+        let e = prot_flags(prot::READ | 0x10).unwrap_err();
+        assert!(e.to_string().contains("protection bits 0x10"), "{e}");
+    }
+
+    #[test]
     fn advice_outside_posix_is_unsupported_by_name() {
         let page = page_size();
         // SAFETY: a fresh private anonymous page of ours.
