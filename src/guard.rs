@@ -102,6 +102,15 @@
 //! (or `_WRITE`), which fails with `EFAULT` exactly where touching would
 //! raise `SIGBUS`; on kernels before 5.14 every such fault is `Truncated`.
 //!
+//! On macOS and FreeBSD (the POSIX backend, x86_64 and aarch64) the copy
+//! is the same handler-guarded routine: `rep movsb` on x86_64, a loop of
+//! 8-byte words aligned on the mapped side on aarch64, with
+//! each OS's saved program counter. There is no kernel copy to fall back on:
+//! a thread that blocks `SIGBUS` or `SIGSEGV` gets
+//! [`Unsupported`](crate::ErrorKind::Unsupported) and nothing is copied.
+//! macOS raises `SIGBUS` for some protection faults, which then come back
+//! as `Truncated` rather than `Fault`.
+//!
 //! # What is and is not claimed
 //!
 //! - Only faults on the map's side of the copy are caught. A fault on the

@@ -153,9 +153,13 @@ impl ChunkedMap {
                     unsafe { backed_prefix((addr + done) as *mut u8, n, page_size(), advice) };
                 Err(self.truncated(file, start, start + done + backed, e))
             }
-            // A kernel before 5.14 has no MADV_POPULATE_READ: the pages fault
-            // in as they are read; check the size instead.
-            Err((_, _, e)) if Errno::of(&e) == Some(Errno::INVAL) => {
+            // A kernel before 5.14 (or another platform) has no
+            // MADV_POPULATE_READ: the pages fault in as they are read; check
+            // the size instead.
+            Err((_, _, e))
+                if Errno::of(&e) == Some(Errno::INVAL)
+                    || e.kind() == std::io::ErrorKind::Unsupported =>
+            {
                 let now = sys::fstat(file).map(|i| i.size).unwrap_or(0);
                 if now < (start + len).min(self.size) as u64 {
                     // The page holding the new end is still backed.

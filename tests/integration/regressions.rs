@@ -26,8 +26,11 @@ fn grows_down_on_shared_anonymous_memory_is_refused_clearly() {
     assert_eq!(e.kind(), &ErrorKind::InvalidInput);
     assert!(e.to_string().contains("private anonymous maps only"), "{e}");
     assert_eq!(e.raw_os_error(), None, "refused before the system call: {e}");
-    let m = MapOptions::new().len(page_size()).grows_down(true).map_anon().unwrap();
-    assert_eq!(m[0], 0);
+    let m = MapOptions::new().len(page_size()).grows_down(true).map_anon();
+    if POSIX {
+        return assert_unsupported(m, "MAP_GROWSDOWN");
+    }
+    assert_eq!(m.unwrap()[0], 0);
 }
 
 /// huge + no_reserve on an empty pool mapped fine and the first touch raised
@@ -160,6 +163,10 @@ fn uninitialized_is_taken_only_by_the_unchecked_constructors() {
         assert_eq!(e.kind(), &ErrorKind::InvalidInput, "{e}");
         assert!(e.to_string().contains("unchecked_map_anon"), "{e}");
     }
+    if POSIX {
+        // SAFETY: the call fails.
+        return assert_unsupported(unsafe { o.unchecked_map_anon() }, "MAP_UNINITIALIZED");
+    }
     // SAFETY: the map is written before it is read.
     let mut m = unsafe { o.unchecked_map_anon() }.unwrap();
     m.fill(5);
@@ -214,6 +221,13 @@ fn remap_of_a_map_split_by_partial_advice_names_the_split() {
     let f = TempFile::with(&pattern(3 * page));
     // SAFETY: only this test touches the file.
     let mut m = unsafe { MapOptions::new().map(&f.read()).unwrap() };
+    if POSIX {
+        // Neither the advice nor mremap exists there.
+        assert_unsupported(m.advise_range(Advice::DontFork, 0, page), "MADV_DONTFORK");
+        // SAFETY: the call fails; nothing is touched.
+        let r = unsafe { m.remap(3 * page + 1, RemapOptions::new().may_move(true)) };
+        return assert_unsupported(r, "mremap");
+    }
     m.advise_range(Advice::DontFork, 0, page).unwrap();
     // SAFETY: the new length reaches one byte into the page past the file's
     // end, which is never touched.
@@ -291,6 +305,14 @@ fn populate_over_truncated_pages_names_the_first_lost_offset() {
     // SAFETY: as above.
     let mut w = unsafe { MapOptions::new().map_mut(&f.rw()).unwrap() };
     f.rw().set_len(3 * page as u64 + 1).unwrap();
+    if POSIX {
+        // No MADV_POPULATE_*; a guarded read still names the first lost byte.
+        assert_unsupported(m.advise(Advice::PopulateRead), "MADV_POPULATE_READ");
+        assert_unsupported(w.advise(Advice::PopulateWrite), "MADV_POPULATE_WRITE");
+        let e = shifted.read_at(page as u64, &mut vec![0; 6 * page]).unwrap_err();
+        assert_eq!(e.kind(), &ErrorKind::Truncated { offset: 4 * page as u64 - 10 }, "{e}");
+        return;
+    }
     for (advice, e) in [
         ("read", m.advise(Advice::PopulateRead).unwrap_err()),
         ("write", w.advise(Advice::PopulateWrite).unwrap_err()),
