@@ -61,6 +61,20 @@ impl Column {
     fn name(self) -> &'static str {
         COLUMNS.iter().find(|(c, _)| *c == self).map_or("?", |(_, n)| n)
     }
+
+    /// fincore's width hint: a column whose values are at least as wide as
+    /// its heading but narrower than this is widened to it (libsmartcols).
+    fn width_hint(self) -> usize {
+        match self {
+            Column::File => 4,
+            Column::Pages
+            | Column::DirtyPages
+            | Column::WritebackPages
+            | Column::EvictedPages
+            | Column::RecentlyEvictedPages => 1,
+            _ => 5,
+        }
+    }
 }
 
 /// `json`, or a comma-separated list of fincore's columns (any case).
@@ -152,8 +166,22 @@ pub(crate) fn write_table(
         }
         return Ok(());
     }
-    let widths: Vec<usize> = (0..cols.len())
-        .map(|i| lines.iter().map(|l| l[i].chars().count()).max().unwrap_or(0))
+    let widths: Vec<usize> = cols
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            // Headings count even when not printed, as in libsmartcols.
+            let heading = c.name().len();
+            let values = lines.iter().skip(usize::from(style.headings));
+            let data = values.map(|l| l[i].chars().count()).max().unwrap_or(0);
+            if data < heading {
+                heading
+            } else if data < c.width_hint() && heading < c.width_hint() {
+                c.width_hint()
+            } else {
+                data
+            }
+        })
         .collect();
     for line in &lines {
         let mut s = String::new();

@@ -102,6 +102,7 @@ impl Walker {
             .max_depth(if f.recursive { usize::MAX } else { 0 })
             .sort_by_file_name()
             .into_iter();
+        let mut root_dev = 0;
         while let Some(entry) = it.next() {
             let entry = match entry {
                 Ok(e) => e,
@@ -139,8 +140,19 @@ impl Walker {
                 }
             };
             if ft.is_dir() {
+                if entry.depth() == 0 {
+                    root_dev = meta.dev();
+                }
                 if !f.recursive {
                     log.warn(format!("{}: is a directory (use -r)", path.display()));
+                } else if f.one_file_system && meta.dev() != root_dev {
+                    // walkdir yields such a directory without descending;
+                    // vmtouch neither counts it.
+                    log.note(format!(
+                        "{}: on another file system, not descended (-F)",
+                        path.display()
+                    ));
+                    it.skip_current_dir();
                 } else if self.seen_dirs.insert((meta.dev(), meta.ino())) {
                     self.directories += 1;
                 } else {
@@ -155,10 +167,13 @@ impl Walker {
             if !f.include.is_empty() && !f.include.iter().any(|p| glob_match(p.as_bytes(), name)) {
                 continue;
             }
-            // One inode counts once; only files with other names (or reached
-            // through a followed link) need remembering.
-            let may_repeat = meta.nlink() > 1 || f.follow;
-            if !f.hard_links && may_repeat && !self.seen_files.insert((meta.dev(), meta.ino())) {
+            // One inode counts once; only files with other names need
+            // remembering. As vmtouch, a file reached again through a
+            // followed link counts again.
+            if !f.hard_links
+                && meta.nlink() > 1
+                && !self.seen_files.insert((meta.dev(), meta.ino()))
+            {
                 continue;
             }
             if let Some(max) = f.max_size.filter(|&m| meta.len() > m) {
