@@ -874,6 +874,16 @@ fn residency_options_count_what_vmtouch_counts() {
         let theirs = || summary_figures(&stdout(&run_tool("vmtouch", &[opts, &[path]].concat())));
         agree(&format!("vmtouch {opts:?}"), ours, theirs);
     }
+    // The whole line as vmtouch prints it, sizes and percentage included.
+    let line = |o: Output| {
+        let text = stdout(&o);
+        text.lines().find(|l| l.contains("Resident Pages")).unwrap().to_string()
+    };
+    agree(
+        "the Resident Pages line",
+        || line(xmmap(&["residency", "-r", path])),
+        || line(run_tool("vmtouch", &[path])),
+    );
     let o = xmmap(&["residency", "-r", "-m", "5k", path]);
     let err = stderr(&o);
     assert!(err.contains("d.bin: file too large") && err.contains("-m 5120"), "{err}");

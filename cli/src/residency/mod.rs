@@ -658,19 +658,17 @@ fn three_digits(v: f64) -> String {
     }
 }
 
-/// Sizes as vmtouch prints them: 10M, 4K, 1G.
+/// Sizes as vmtouch prints them (`pretty_print_size`): whole units,
+/// truncated, up to G: 12, 4K, 166M, 6G.
 fn short(n: u64) -> String {
-    for (shift, unit) in [(40, "T"), (30, "G"), (20, "M"), (10, "K")] {
-        if n >= 1 << shift {
-            let v = n as f64 / (1u64 << shift) as f64;
-            return if v.fract() == 0.0 || v >= 100.0 {
-                format!("{v:.0}{unit}")
-            } else {
-                format!("{v:.2}{unit}")
-            };
+    let mut v = n;
+    for unit in ["", "K", "M"] {
+        if v < 1024 {
+            return format!("{v}{unit}");
         }
+        v /= 1024;
     }
-    n.to_string()
+    format!("{v}G")
 }
 
 #[cfg(test)]
@@ -699,7 +697,12 @@ mod tests {
     #[test]
     fn short_sizes() {
         assert_eq!(short(10 << 20), "10M");
-        assert_eq!(short(1536), "1.50K");
+        // Regression: 6.34 GiB printed "6.34G" (and 1536 "1.50K") where
+        // vmtouch prints "6G" ("1K").
+        assert_eq!(short(1536), "1K");
+        assert_eq!(short(6_808_000_000), "6G");
+        assert_eq!(short(174_000_000), "165M");
+        assert_eq!(short(3 << 40), "3072G");
         assert_eq!(short(12), "12");
     }
 }
