@@ -500,8 +500,7 @@ fn print(out: &mut dyn Write, args: &Args, pass: &Pass) -> Result<()> {
     let style = Style { bytes: args.bytes, headings: !args.noheadings, raw: args.raw };
     match format(args) {
         Format::Table(cols) if args.json => {
-            let v = table::json(&rows, &cols, args.bytes);
-            writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+            write!(out, "{}", table::json(&rows, &cols, args.bytes))?;
         }
         Format::Table(cols) => table::write_table(out, &rows, &cols, &style)?,
         Format::Json => {

@@ -205,27 +205,34 @@ pub(crate) fn write_table(
     Ok(())
 }
 
-/// `{"fincore": [...]}` as fincore's `--json`: sizes as strings unless
-/// `--bytes`, page counts as numbers, missing cachestat figures `null`.
-pub(crate) fn json(rows: &[&Row], cols: &[Column], bytes: bool) -> Value {
-    let rows: Vec<Value> = rows
-        .iter()
-        .map(|r| {
-            let mut m = serde_json::Map::new();
-            for &c in cols {
-                let v = match cell(r, c) {
-                    Cell::Pages(n) => json!(n),
-                    Cell::Bytes(n) if bytes => json!(n),
-                    Cell::Bytes(n) => json!(human(n)),
-                    Cell::Text(s) => json!(s),
-                    Cell::Missing => Value::Null,
-                };
-                m.insert(c.name().to_ascii_lowercase(), v);
-            }
-            Value::Object(m)
-        })
-        .collect();
-    json!({ "fincore": rows })
+/// `{"fincore": [...]}` as fincore's `--json` prints it, keys in column
+/// order and libsmartcols' layout: sizes as strings unless `--bytes`, page
+/// counts as numbers, missing cachestat figures `null`.
+pub(crate) fn json(rows: &[&Row], cols: &[Column], bytes: bool) -> String {
+    let mut s = String::from("{\n   \"fincore\": [\n");
+    if rows.is_empty() {
+        s.push('\n');
+    }
+    for (i, r) in rows.iter().enumerate() {
+        s.push_str(if i == 0 { "      {\n" } else { "},{\n" });
+        for (j, &c) in cols.iter().enumerate() {
+            let v = match cell(r, c) {
+                Cell::Pages(n) => json!(n),
+                Cell::Bytes(n) if bytes => json!(n),
+                Cell::Bytes(n) => json!(human(n)),
+                Cell::Text(t) => json!(t),
+                Cell::Missing => Value::Null,
+            };
+            let comma = if j + 1 < cols.len() { "," } else { "" };
+            s.push_str(&format!("         {}: {v}{comma}\n", json!(c.name().to_ascii_lowercase())));
+        }
+        s.push_str("      ");
+    }
+    if !rows.is_empty() {
+        s.push_str("}\n");
+    }
+    s.push_str("   ]\n}\n");
+    s
 }
 
 /// libsmartcols' raw escaping: a space, a backslash or an unprintable byte
