@@ -1288,3 +1288,31 @@ fn residency_help_documents_every_option() {
         assert!(help.contains(opt), "--help lacks {opt}:\n{help}");
     }
 }
+
+#[test]
+fn residency_daemon_locks_the_paths_given_on_stdin() {
+    // The daemon is this command run again: the paths read from stdin for
+    // `-` must reach it (its own stdin is /dev/null).
+    let f = temp("daemon-stdin", &noise(64 << 10));
+    let pidfile =
+        std::env::temp_dir().join(format!("xmmap-cli-{}-daemon-stdin.pid", std::process::id()));
+    let _ = std::fs::remove_file(&pidfile);
+    let mut c = Command::new(env!("CARGO_BIN_EXE_xmmap"))
+        .args(["residency", "-d", "-w", "-P", pidfile.to_str().unwrap(), "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    c.stdin.take().unwrap().write_all(format!("{}\n", f.0.display()).as_bytes()).unwrap();
+    wait_or_fail(&mut c, "-d -w -");
+    let o = c.wait_with_output().unwrap();
+    if let Some(pid) = pid_alive(&pidfile) {
+        kill(pid, "-TERM");
+    }
+    let _ = std::fs::remove_file(&pidfile);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (files, _, locked, total) = summary_figures(&stdout(&o));
+    assert_eq!((files, locked), (1, total), "{}", stdout(&o));
+}

@@ -2,7 +2,7 @@
 //!
 //! The copy is this executable run again with the same arguments, in its
 //! own process group (Ctrl-C at the terminal does not reach it), stdin from
-//! `/dev/null`. It locks, writes `-P PIDFILE`, then points its stdout and
+//! `/dev/null` (or the paths this command read from its stdin for `-`). It locks, writes `-P PIDFILE`, then points its stdout and
 //! stderr at `/dev/null` and waits to be killed (SIGTERM releases the
 //! pages; the pid file is left behind).
 //!
@@ -28,20 +28,28 @@ pub(super) fn is_child() -> bool {
     std::env::var_os(CHILD).is_some()
 }
 
-/// Starts the copy; with `wait`, returns once it holds its pages.
-pub(super) fn start(wait: bool) -> Result<ExitCode> {
+/// Starts the copy; with `wait`, returns once it holds its pages. `stdin`
+/// is what this command read from its stdin (the paths of `-` or `-b -`),
+/// handed to the copy as its stdin.
+pub(super) fn start(wait: bool, stdin: Option<Vec<u8>>) -> Result<ExitCode> {
     let exe = std::env::current_exe().context("-d: cannot find this executable to start")?;
     let mut cmd = Command::new(exe);
-    cmd.args(std::env::args_os().skip(1)).env(CHILD, "1").stdin(Stdio::null()).process_group(0);
+    cmd.args(std::env::args_os().skip(1)).env(CHILD, "1").process_group(0);
+    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    if wait {
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    } else {
+        cmd.stdout(Stdio::null());
+    }
+    let mut child = cmd.spawn().context("-d: cannot start the daemon")?;
+    if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        // The copy reads its list before anything else; closing the pipe
+        // ends the list.
+        pipe.write_all(&bytes).context("-d: cannot hand the paths to the daemon")?;
+    }
     if !wait {
-        cmd.stdout(Stdio::null()).spawn().context("-d: cannot start the daemon")?;
         return Ok(ExitCode::SUCCESS);
     }
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .context("-d: cannot start the daemon")?;
     let (Some(mut out_pipe), Some(mut err_pipe)) = (child.stdout.take(), child.stderr.take())
     else {
         anyhow::bail!("-d: the daemon's output pipes are missing");

@@ -261,7 +261,16 @@ fn format(args: &Args) -> Format {
 pub(crate) fn run(args: &Args, globals: &Globals) -> Result<ExitCode> {
     let limit = globals.limit.clone().map_err(anyhow::Error::msg)?;
     if args.daemon && !daemon::is_child() {
-        return daemon::start(args.wait);
+        let from_stdin = args.paths.iter().chain(&args.batch).any(|p| p.as_os_str() == "-");
+        let stdin = if from_stdin {
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)
+                .context("cannot read paths from stdin")?;
+            Some(bytes)
+        } else {
+            None
+        };
+        return daemon::start(args.wait, stdin);
     }
     let roots = walk::inputs(&args.paths, args.batch.as_deref(), args.null)?;
     if let Some(every) = args.watch {
