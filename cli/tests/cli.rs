@@ -1316,3 +1316,25 @@ fn residency_daemon_locks_the_paths_given_on_stdin() {
     let (files, _, locked, total) = summary_figures(&stdout(&o));
     assert_eq!((files, locked), (1, total), "{}", stdout(&o));
 }
+
+#[test]
+fn residency_daemon_without_wait_returns_and_the_daemon_stays() {
+    let f = temp("daemon-nowait", &noise(64 << 10));
+    let pidfile =
+        std::env::temp_dir().join(format!("xmmap-cli-{}-daemon-nowait.pid", std::process::id()));
+    let _ = std::fs::remove_file(&pidfile);
+    // Returns once the daemon has let go of the inherited stderr, that is
+    // once it holds its pages (xmmap_or_hang fails a hang).
+    let o = xmmap_or_hang(
+        &[],
+        &["residency", "-dl", "-P", pidfile.to_str().unwrap(), f.0.to_str().unwrap()],
+    );
+    let pid = pid_alive(&pidfile);
+    if let Some(pid) = pid {
+        kill(pid, "-TERM");
+    }
+    let _ = std::fs::remove_file(&pidfile);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(o.stdout.is_empty(), "the summary goes nowhere without -w: {}", stdout(&o));
+    assert!(pid.is_some(), "the daemon wrote its pid and stayed");
+}
