@@ -732,6 +732,78 @@ impl MapMut {
     }
 }
 
+/// The `cachestat(2)` counts of `offset..offset + len` of `file` (`None`:
+/// to the end): dirty, writeback, evicted and recently evicted pages, for
+/// callers that measured residency with [`of_file_pages`] (which has no
+/// [`CacheCounts`]) or want these counts alone. [`of_file`] gives them with
+/// the resident count where the kernel has the call.
+///
+/// # Errors
+///
+/// - [`ErrorKind::Unsupported`] where the kernel has no `cachestat` (before
+///   Linux 6.5, `ENOSYS`), the file system refuses it (hugetlbfs,
+///   `EOPNOTSUPP`) or a seccomp filter or emulator does not know it
+///   (`EINVAL`).
+/// - [`ErrorKind::PermissionDenied`], [`ErrorKind::NotMappable`] and
+///   [`ErrorKind::InvalidInput`] as [`of_file`].
+///
+/// # Examples
+///
+/// ```
+/// # let path = std::env::temp_dir().join(format!("xmmap-doc-{}-counts", std::process::id()));
+/// # std::fs::write(&path, vec![1u8; 2 * xmmap::page_size()])?;
+/// let file = std::fs::File::open(&path)?;
+/// file.sync_all()?;
+/// match xmmap::residency::cache_counts(&file, 0, None) {
+///     Ok(c) => assert_eq!(c.dirty, 0, "written back by sync_all"),
+///     Err(e) => assert_eq!(e.kind(), &xmmap::ErrorKind::Unsupported),
+/// }
+/// # std::fs::remove_file(&path)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn cache_counts(file: &File, offset: u64, len: Option<u64>) -> Result<CacheCounts> {
+    let page = page_size() as u64;
+    let size = file_size("cache_counts", file)?;
+    let pages = file_pages("cache_counts", size, offset, len, page)?;
+    if pages.count == 0 {
+        return Ok(CacheCounts::default());
+    }
+    match sys::cachestat(file, pages.first * page, pages.count * page) {
+        Ok([_, dirty, writeback, evicted, recently_evicted]) => {
+            Ok(CacheCounts { dirty, writeback, evicted, recently_evicted })
+        }
+        Err(e)
+            if matches!(
+                e.raw_os_error(),
+                Some(ENOSYS) | Some(errno::EOPNOTSUPP) | Some(errno::EINVAL)
+            ) =>
+        {
+            Err(Error::with_source(
+                ErrorKind::Unsupported,
+                format!(
+                    "cachestat of {}: needs Linux 6.5 and a file system that has it",
+                    name(file)
+                ),
+                e,
+            ))
+        }
+        Err(e) if e.raw_os_error() == Some(errno::EPERM) => Err(Error::with_source(
+            ErrorKind::PermissionDenied,
+            format!(
+                "cachestat of {}: the kernel reports page cache residency only to the file's \
+                 owner or to a process that may write it",
+                name(file)
+            ),
+            e,
+        )),
+        Err(e) => Err(Error::with_source(
+            ErrorKind::Io,
+            format!("cachestat of {} pages at offset {} of {}", pages.count, offset, name(file)),
+            e,
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

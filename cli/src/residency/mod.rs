@@ -20,7 +20,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
-use xmmap::residency::{evict_file, of_file, of_file_pages, populate_file, Residency};
+use xmmap::residency::{
+    cache_counts, evict_file, of_file, of_file_pages, populate_file, CacheCounts, Residency,
+};
 use xmmap::ErrorKind;
 
 use crate::Globals;
@@ -197,6 +199,8 @@ pub(crate) struct Row {
     path: PathBuf,
     size: u64,
     residency: Residency,
+    /// cachestat's counts, where the kernel has the call.
+    cache: Option<CacheCounts>,
 }
 
 /// What one pass over the paths found.
@@ -483,7 +487,19 @@ fn one_file(
             pass.resident += residency.resident_pages();
             pass.total += residency.total_pages();
             if keep_rows {
-                pass.rows.push(Row { path: path.to_path_buf(), size: meta.len(), residency });
+                // -v measures with mincore (for the bars), which has no
+                // cachestat counts: ask for them when a column shows them.
+                let wants_cache = matches!(&args.output,
+                    Some(Output::Columns(c)) if c.iter().any(|c| c.is_cachestat()));
+                let cache = residency.cache_counts().or_else(|| {
+                    wants_cache.then(|| cache_counts(&file, offset, len).ok()).flatten()
+                });
+                pass.rows.push(Row {
+                    path: path.to_path_buf(),
+                    size: meta.len(),
+                    residency,
+                    cache,
+                });
             }
         }
         Err(e) => {

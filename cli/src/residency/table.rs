@@ -62,6 +62,11 @@ impl Column {
         COLUMNS.iter().find(|(c, _)| *c == self).map_or("?", |(_, n)| n)
     }
 
+    /// Whether the column is one of cachestat's counts.
+    pub(crate) fn is_cachestat(self) -> bool {
+        !matches!(self, Column::Res | Column::Pages | Column::Size | Column::File)
+    }
+
     /// fincore's width hint: a column whose values are at least as wide as
     /// its heading but narrower than this is widened to it (libsmartcols).
     fn width_hint(self) -> usize {
@@ -113,7 +118,7 @@ enum Cell {
 
 fn cell(row: &Row, col: Column) -> Cell {
     let page = row.residency.page_size() as u64;
-    let cache = row.residency.cache_counts();
+    let cache = row.cache;
     let counted = |pick: fn(&xmmap::residency::CacheCounts) -> u64, bytes: bool| match cache {
         Some(c) if bytes => Cell::Bytes(pick(&c) * page),
         Some(c) => Cell::Pages(pick(&c)),
