@@ -51,11 +51,12 @@ enum Command {
     )]
     Bench(bench::Args),
 
-    /// What of files is in the page cache (vmtouch's job): summary, per-file
-    /// bars with -v, JSON; --touch loads pages, --evict drops them, --lock
-    /// locks them until Ctrl-C.
+    /// What of files is in the page cache (vmtouch's and fincore's jobs):
+    /// summary, per-file bars with -v, fincore's table with -o, JSON;
+    /// --touch loads pages, --evict drops them, --lock locks them until
+    /// Ctrl-C, -d locks them in a daemon.
     #[command(
-        after_help = "Examples:\n  xmmap residency -v big.bin\n  xmmap residency -r --touch /var/lib/db\n  xmmap residency --evict -p 0-1g big.bin\n  xmmap residency -r --json . | jq .resident_pages"
+        after_help = "Examples:\n  xmmap residency -v big.bin\n  xmmap residency -r --touch /var/lib/db\n  xmmap residency --evict -p 0-1g big.bin\n  xmmap residency -r --json . | jq .resident_pages\n  xmmap residency -r -o RES,PAGES,SIZE,FILE,DIRTY --top 10 /var/lib\n  find /srv -name '*.idx' -print0 | xmmap residency -0 -d -w -P /run/idx.pid -\n  xmmap residency -r --watch 2 /var/lib/db\n\nExit status: 0; 1 when a path could not be read (each is named); 2 for bad usage;\n128 when a --lock or -d locks nothing or the mapping limit refuses a file."
     )]
     Residency(residency::Args),
 }
