@@ -52,6 +52,7 @@ pub struct WindowConfig {
     max_open_files: Option<usize>,
     overlap: usize,
     limit: Option<Limit>,
+    admission: bool,
 }
 
 impl Default for WindowConfig {
@@ -71,6 +72,7 @@ impl WindowConfig {
             max_open_files: None,
             overlap: DEFAULT_OVERLAP,
             limit: None,
+            admission: true,
         }
     }
 
@@ -107,6 +109,21 @@ impl WindowConfig {
     /// the one from `XMMAP_LIMIT`.
     pub fn limit(&mut self, limit: Limit) -> &mut Self {
         self.limit = Some(limit);
+        self
+    }
+
+    /// Whether [`WindowCache::read_at`] maps a window only once it has
+    /// proven reuse (on by default). With admission, a miss on a window
+    /// that was not missed lately is served by `pread` straight into the
+    /// caller's buffer, and the window is mapped on its fourth miss while
+    /// a short list of recently missed windows (as long as the budget
+    /// holds windows) remembers it: a scattered access pattern, whose
+    /// windows would be unmapped before they paid for their mapping, costs
+    /// about what `pread` costs, while a clustered one still gets windows.
+    /// Without it, every miss maps, as in git. Cursors, which lend slices,
+    /// always map.
+    pub fn admission(&mut self, on: bool) -> &mut Self {
+        self.admission = on;
         self
     }
 
@@ -165,17 +182,19 @@ impl WindowConfig {
         }
         let max_open_files = self.max_open_files.unwrap_or_else(default_max_open_files).max(1);
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        let cfg = Resolved {
+            page,
+            window,
+            mapped_limit: self.mapped_limit,
+            max_open_files,
+            overlap: self.overlap,
+            limit: self.limit,
+            admission: self.admission,
+        };
         Ok(WindowCache {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-            cfg: Resolved {
-                page,
-                window,
-                mapped_limit: self.mapped_limit,
-                max_open_files,
-                overlap: self.overlap,
-                limit: self.limit,
-            },
-            state: Mutex::new(State::default()),
+            cfg,
+            state: Mutex::new(State::new(&cfg)),
             cursor_hits: AtomicU64::new(0),
         })
     }
@@ -205,6 +224,7 @@ pub(super) struct Resolved {
     pub(super) max_open_files: usize,
     pub(super) overlap: usize,
     pub(super) limit: Option<Limit>,
+    pub(super) admission: bool,
 }
 
 #[cfg(test)]

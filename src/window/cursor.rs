@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::geometry::serves_until;
 use super::state::{beyond_end, copy_out, Window};
-use super::{WindowCache, WindowFile};
+use super::{read_loop, WindowCache, WindowFile};
 use crate::error::Result;
 
 /// A reader of one file of a [`WindowCache`] that pins one window at a
@@ -75,7 +75,7 @@ impl WindowCursor<'_> {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidInput`] for an offset at or beyond the end of the
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) for an offset at or beyond the end of the
     /// file (git's "offset beyond end of packfile"); the errors of
     /// [`WindowCache::read_at`] when a window must be mapped.
     #[inline]
@@ -101,24 +101,16 @@ impl WindowCursor<'_> {
     ///
     /// As [`WindowCache::read_at`].
     pub fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<usize> {
-        let len = self.file.len;
-        if offset > len {
-            let st = self.cache.lock();
-            return Err(beyond_end(offset, &st.files[self.file.index]));
-        }
-        let want = (len - offset).min(buf.len() as u64) as usize;
-        let mut done = 0;
-        while done < want {
-            let pos = offset + done as u64;
+        let (cache, file) = (self.cache, self.file);
+        read_loop(cache, file, offset, buf, |pos, buf| {
             if pos.wrapping_sub(self.start) < self.span {
                 self.hits += 1;
             } else {
                 self.switch(pos)?;
             }
             let Some(win) = &self.win else { unreachable!("a successful switch pins a window") };
-            done += copy_out(win, pos, &mut buf[done..want])?;
-        }
-        Ok(done)
+            copy_out(win, pos, buf)
+        })
     }
 
     /// The file this cursor reads.

@@ -21,8 +21,8 @@
 //!   anyway and [`WindowStats::over_soft_limit`] counts it.
 //! - If the mapping still fails with `ENOMEM`, every unused window is
 //!   unmapped and the mapping is tried once more.
-//! - Windows are mapped with [`MapOptions`] (`offset`, `len`, and the
-//!   configured [`Limit`]), so `XMMAP_LIMIT` applies as to every other map.
+//! - Windows are mapped with [`MapOptions`](crate::MapOptions) (`offset`, `len`, and the
+//!   configured [`Limit`](crate::Limit)), so `XMMAP_LIMIT` applies as to every other map.
 //! - When more than `max_open_files` descriptors would be open, the cache
 //!   closes one (a file with no windows first, else the one whose newest
 //!   window is oldest) and reopens it by path on demand, refusing a file that
@@ -31,29 +31,54 @@
 //!   closed once one window maps all of it. Closing a descriptor never
 //!   unmaps a window.
 //!
+//! # Admission
+//!
+//! A window pays for its `mmap`, page faults and `munmap` only if it is
+//! read again before it is evicted. With [`WindowConfig::admission`] (on by
+//! default), a [`WindowCache::read_at`] that misses reads the bytes with
+//! `pread` straight into the caller's buffer and notes the window in a
+//! short ghost list of recently missed windows (as many as the budget
+//! holds); the window is mapped ("admitted") on its fourth miss while the
+//! list remembers it. So scattered reads over a file larger than the
+//! budget cost about what `pread` costs, and clustered ones still get
+//! windows. Cursors lend slices and always map. [`WindowStats`] counts the
+//! reads served by `pread`, by mapped windows, and the windows admitted.
+//!
 //! # Locks
 //!
 //! A [`WindowCache`] has one mutex over its files, windows and counters. It
 //! is held while a window is looked up, while unused windows are chosen for
-//! eviction, and across the `mmap` of a new window (so `mapped_limit` is
-//! checked exactly; the kernel serialises `mmap` and `munmap` of one process
-//! on its own memory-map lock anyway, while page faults, which it runs in
-//! parallel, happen later, on first touch, outside this lock). It is never
-//! held while bytes are copied or read: a
-//! [`WindowCursor`] reads the window it pins without any lock, and
-//! [`WindowCache::read_at`] pins a window, drops the lock, copies, and
-//! unpins. Evicted windows are unmapped after the lock is released, except
-//! on the `ENOMEM` path, where they must be gone before the retry. Hits
-//! served from a cursor's own window are counted in the cursor and added
-//! to an atomic counter when it moves or drops.
+//! eviction and the new window's bytes are reserved against
+//! `mapped_limit` (so the limit is checked exactly, counting windows being
+//! mapped), and while a mapped window is entered. It is never held across a
+//! system call that maps, unmaps or reads: the `fstat` identity check and
+//! `mmap` of a new window, the `munmap` of evicted windows (dropped after
+//! the lock is released, including on the `ENOMEM` path, before the retry),
+//! a `pread`, and every copy. So one thread's miss does not stall other
+//! threads' hits. Two threads that miss the same window may both map it;
+//! the second to enter it unmaps its copy and uses the first (counted as a
+//! miss and an eviction). Reopening a closed descriptor (`open`) is the
+//! one call made under the lock. A [`WindowCursor`] reads the window it
+//! pins without any lock, and [`WindowCache::read_at`] pins a window, drops
+//! the lock, copies, and unpins. Hits served from a cursor's own window
+//! are counted in the cursor and added to an atomic counter when it moves
+//! or drops.
 //!
-//! May call: `map` (through the public [`MapOptions`]), `guard` (the
+//! # Files
+//!
+//! `config.rs` holds the settings, `geometry.rs` the pure arithmetic of
+//! windows and of what to evict or close, `state.rs` everything behind the
+//! lock (files, windows, ghosts, counters), `cursor.rs` the cursor; this
+//! file the cache's public face and the one read loop both `read_at`s use.
+//!
+//! May call: `map` (through the public [`MapOptions`](crate::MapOptions)), `guard` (the
 //! guarded `MapRaw::read_at`), `limit`, `page`, `sys` (`fstat`,
-//! `getrlimit`, the descriptor's path).
+//! `getrlimit`, the descriptor's path), and std's `pread`
+//! (`FileExt::read_at`) for reads served without a window.
 //!
 //! # Safety
 //!
-//! Each window is a [`MapRaw`] inside an `Arc`. The cache holds one
+//! Each window is a [`MapRaw`](crate::MapRaw) inside an `Arc`. The cache holds one
 //! reference; a cursor, or a [`read_at`](WindowCache::read_at) in progress,
 //! holds another while it uses the window (git's `inuse_cnt`). New
 //! references are made only under the lock, so a window whose reference
@@ -65,7 +90,7 @@
 //! that keeps the window mapped. A `&[u8]` into a window is handed out only
 //! by a cursor made with the `unsafe`
 //! [`WindowCache::cursor`], whose caller promises what the caller of
-//! [`MapOptions::map`] promises.
+//! [`MapOptions::map`](crate::MapOptions::map) promises.
 #![allow(unsafe_code)]
 
 mod config;
@@ -76,6 +101,7 @@ mod state;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::fs::File;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -88,7 +114,7 @@ pub use cursor::WindowCursor;
 pub use state::WindowStats;
 
 use config::Resolved;
-use state::{beyond_end, copy_out, FileEntry, State, Window};
+use state::{beyond_end, copy_out, FileEntry, Need, Plan, State, Step, Window};
 
 /// A file in a [`WindowCache`]: a small copyable handle that
 /// [`WindowCache::open`] and [`WindowCache::add`] return.
@@ -244,12 +270,13 @@ impl WindowCache {
         st.files.push(FileEntry {
             name: name.into(),
             path,
-            fd: Some(file),
+            fd: Some(Arc::new(file)),
             dev: info.dev,
             ino: info.ino,
             len: info.size,
             windows: BTreeMap::new(),
             last_used: now,
+            closed: false,
         });
         st.fd_opened();
         Ok(WindowFile { cache: self.id, index: st.files.len() - 1, len: info.size })
@@ -263,11 +290,59 @@ impl WindowCache {
         }
     }
 
+    /// The window serving `offset` of `file`, pinned by the returned
+    /// reference, or (for [`Need::Bytes`]) the descriptor to `pread` from.
+    /// A window to map is mapped with no lock held; windows evicted on the
+    /// way are unmapped after the lock is dropped.
+    fn get(&self, file: WindowFile, offset: u64, need: Need) -> Result<Got> {
+        let mut victims = Vec::new();
+        let step = self.lock().lookup(&self.cfg, file.index, offset, need, &mut victims);
+        drop(victims);
+        match step? {
+            Step::Hit(win) => Ok(Got::Window(win)),
+            Step::Pread(fd, name) => Ok(Got::Pread(fd, name)),
+            Step::Map(plan) => self.map_window(&plan).map(Got::Window),
+        }
+    }
+
     /// The window serving `offset` of `file`, pinned by the returned reference.
     fn pin(&self, file: WindowFile, offset: u64) -> Result<Arc<Window>> {
+        match self.get(file, offset, Need::Slice)? {
+            Got::Window(win) => Ok(win),
+            Got::Pread(..) => unreachable!("a lookup for a slice always gives a window"),
+        }
+    }
+
+    /// Maps the window `plan` reserved, outside the lock, and enters it.
+    fn map_window(&self, plan: &Plan) -> Result<Arc<Window>> {
         let mut victims = Vec::new();
-        let win = self.lock().pin(&self.cfg, file.index, offset, &mut victims);
-        drop(victims); // unmapped outside the lock
+        let raw = match plan.map(&self.cfg) {
+            Err(e) if e.kind() == &ErrorKind::OutOfMemory => {
+                // git did this until 2019 and dropped it only because its
+                // version was not thread-safe: evict every unused window,
+                // unmap them (after the lock, before the retry), and try
+                // once more.
+                {
+                    let mut st = self.lock();
+                    st.evict_all_unused(&mut victims);
+                    st.c.enomem_retries += 1;
+                }
+                victims.clear();
+                plan.map(&self.cfg)
+            }
+            r => r,
+        };
+        let win = {
+            let mut st = self.lock();
+            match raw {
+                Ok(raw) => st.install(plan, raw, &mut victims),
+                Err(e) => {
+                    st.cancel(plan);
+                    Err(e)
+                }
+            }
+        };
+        drop(victims);
         win
     }
 
@@ -288,18 +363,10 @@ impl WindowCache {
     /// [`ErrorKind::OutOfMemory`] after the retry).
     pub fn read_at(&self, file: WindowFile, offset: u64, buf: &mut [u8]) -> Result<usize> {
         self.check(file)?;
-        if offset > file.len {
-            let st = self.lock();
-            return Err(beyond_end(offset, &st.files[file.index]));
-        }
-        let want = (file.len - offset).min(buf.len() as u64) as usize;
-        let mut done = 0;
-        while done < want {
-            let pos = offset + done as u64;
-            let win = self.pin(file, pos)?;
-            done += copy_out(&win, pos, &mut buf[done..want])?;
-        }
-        Ok(done)
+        read_loop(self, file, offset, buf, |pos, buf| match self.get(file, pos, Need::Bytes)? {
+            Got::Window(win) => copy_out(&win, pos, buf),
+            Got::Pread(fd, name) => pread(&fd, &name, pos, buf),
+        })
     }
 
     /// As [`read_at`](Self::read_at), but fills all of `buf`.
@@ -326,7 +393,7 @@ impl WindowCache {
     /// # Safety
     ///
     /// - The slices the cursor hands out are `&[u8]` into file mappings: as
-    ///   for [`MapOptions::map`], nobody (this process or another) may write
+    ///   for [`MapOptions::map`](crate::MapOptions::map), nobody (this process or another) may write
     ///   to or shrink the file while the cursor lives. When that cannot be
     ///   promised, use [`read_at`](Self::read_at).
     ///
@@ -340,6 +407,23 @@ impl WindowCache {
     pub unsafe fn cursor(&self, file: WindowFile) -> Result<WindowCursor<'_>> {
         self.check(file)?;
         Ok(WindowCursor::new(self, file))
+    }
+
+    /// Closes `file`: unmaps its windows not in use, closes its descriptor
+    /// and forgets it, so the handle reads no more. A window a cursor pins
+    /// stays mapped for that cursor (whose [`at`](WindowCursor::at) keeps
+    /// serving it) until it is released; it is then the first to be
+    /// evicted. Closing a closed file does nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`] for a handle of another cache.
+    pub fn close(&self, file: WindowFile) -> Result<()> {
+        self.check(file)?;
+        let mut victims = Vec::new();
+        self.lock().close(file.index, &mut victims);
+        drop(victims); // unmapped outside the lock
+        Ok(())
     }
 
     /// Unmaps every window not in use now and returns how many.
@@ -359,21 +443,69 @@ impl WindowCache {
             window_size: self.cfg.window,
             mapped_limit: self.cfg.mapped_limit,
             max_open_files: self.cfg.max_open_files,
-            hits: st.hits + self.cursor_hits.load(Ordering::Relaxed),
-            misses: st.misses,
-            mmap_calls: st.mmap_calls,
-            evictions: st.evictions,
-            open_windows: st.open_windows,
-            peak_open_windows: st.peak_open_windows,
+            hits: st.c.hits + self.cursor_hits.load(Ordering::Relaxed),
             pinned_windows: pinned,
-            mapped: st.mapped,
-            peak_mapped: st.peak_mapped,
-            open_files: st.open_files,
-            peak_open_files: st.peak_open_files,
-            over_soft_limit: st.over_soft_limit,
-            enomem_retries: st.enomem_retries,
-            closes: st.closes,
-            reopens: st.reopens,
+            ..st.c
+        }
+    }
+}
+
+/// How [`WindowCache::get`] serves a lookup.
+enum Got {
+    Window(Arc<Window>),
+    Pread(Arc<File>, Arc<str>),
+}
+
+/// The one read loop, of [`WindowCache::read_at`] and
+/// [`WindowCursor::read_at`]: copies the bytes of `file` from `offset` into
+/// `buf`, as many as `piece(pos, rest)` copies at a time (at least one, up
+/// to the end of a window), and returns how many: `buf.len()`, fewer at the
+/// end of the file, 0 at its end.
+fn read_loop(
+    cache: &WindowCache,
+    file: WindowFile,
+    offset: u64,
+    buf: &mut [u8],
+    mut piece: impl FnMut(u64, &mut [u8]) -> Result<usize>,
+) -> Result<usize> {
+    if offset > file.len {
+        let st = cache.lock();
+        return Err(beyond_end(offset, &st.files[file.index]));
+    }
+    let want = (file.len - offset).min(buf.len() as u64) as usize;
+    let mut done = 0;
+    while done < want {
+        let pos = offset + done as u64;
+        done += piece(pos, &mut buf[done..want])?;
+    }
+    Ok(done)
+}
+
+/// `pread` of the bytes at `pos` into `buf` for a window not mapped: all of
+/// `buf` unless the file ends first, which, as `buf` lies within the file's
+/// length when it was opened, means the file was truncated.
+fn pread(fd: &File, name: &str, pos: u64, buf: &mut [u8]) -> Result<usize> {
+    loop {
+        match fd.read_at(buf, pos) {
+            Ok(0) => {
+                return Err(Error::new(
+                    ErrorKind::Truncated { offset: pos },
+                    format!(
+                        "window cache: read of {} bytes at offset {pos} of {name}: the file was \
+                         truncated, file offset {pos} is gone",
+                        buf.len()
+                    ),
+                ))
+            }
+            Ok(n) => return Ok(n),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(Error::with_source(
+                    ErrorKind::Io,
+                    format!("window cache: pread of {} bytes at offset {pos} of {name}", buf.len()),
+                    e,
+                ))
+            }
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Everything behind the cache's lock: the files, their windows, the
 //! counters, and the eviction and descriptor rules that act on them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
 use std::fs::File;
 use std::path::PathBuf;
@@ -36,8 +36,8 @@ pub(super) fn copy_out(win: &Window, pos: u64, buf: &mut [u8]) -> Result<usize> 
     })
 }
 
-/// What a [`WindowCache`] did, as numbers: a snapshot from
-/// [`WindowCache::stats`]. `Display` reads like git's `pack_report`
+/// What a [`WindowCache`](super::WindowCache) did, as numbers: a snapshot from
+/// [`WindowCache::stats`](super::WindowCache::stats). `Display` reads like git's `pack_report`
 /// (current value, then peak).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
@@ -58,7 +58,7 @@ pub struct WindowStats {
     /// Successful `mmap` calls (git's `pack_mmap_calls`).
     pub mmap_calls: u64,
     /// Windows unmapped to make room, on `ENOMEM`, or by
-    /// [`WindowCache::evict_unused`].
+    /// [`WindowCache::evict_unused`](super::WindowCache::evict_unused).
     pub evictions: u64,
     /// Windows mapped now.
     pub open_windows: usize,
@@ -84,6 +84,17 @@ pub struct WindowStats {
     pub closes: u64,
     /// Descriptors reopened (after the identity check).
     pub reopens: u64,
+    /// Reads of [`WindowCache::read_at`](super::WindowCache::read_at) (one per
+    /// window the bytes span) served by `pread` because the window was not
+    /// mapped and had not proven reuse.
+    pub pread_reads: u64,
+    /// Reads of `read_at` (one per window the bytes span) served by a mapped
+    /// window, hit or newly mapped.
+    pub mapped_reads: u64,
+    /// Windows `read_at` mapped after they proved reuse (see
+    /// [`WindowConfig::admission`](super::WindowConfig::admission)); cursors
+    /// map without it.
+    pub admitted: u64,
 }
 
 impl WindowStats {
@@ -119,7 +130,9 @@ impl fmt::Display for WindowStats {
         two(f, "open_files", self.open_files as u64, self.peak_open_files as u64)?;
         one(f, "over_soft_limit", self.over_soft_limit)?;
         one(f, "enomem_retries", self.enomem_retries)?;
-        two(f, "closes / reopens", self.closes, self.reopens)
+        two(f, "closes / reopens", self.closes, self.reopens)?;
+        two(f, "pread / mapped reads", self.pread_reads, self.mapped_reads)?;
+        one(f, "admitted", self.admitted)
     }
 }
 
@@ -149,15 +162,18 @@ impl Slot {
 pub(super) struct FileEntry {
     /// For messages.
     pub(super) name: Arc<str>,
-    /// Where to reopen it; `None` for a descriptor given to [`WindowCache::add`].
+    /// Where to reopen it; `None` for a descriptor given to [`WindowCache::add`](super::WindowCache::add).
     pub(super) path: Option<PathBuf>,
-    pub(super) fd: Option<File>,
+    /// Shared with a `pread` or a mapping in progress outside the lock.
+    pub(super) fd: Option<Arc<File>>,
     pub(super) dev: u64,
     pub(super) ino: u64,
     pub(super) len: u64,
     /// Windows by start offset.
     pub(super) windows: BTreeMap<u64, Slot>,
     pub(super) last_used: u64,
+    /// Closed by [`WindowCache::close`](super::WindowCache::close): the handle no longer reads.
+    pub(super) closed: bool,
 }
 
 impl FileEntry {
@@ -175,28 +191,130 @@ impl FileEntry {
     }
 }
 
+/// Windows missed lately by `read_at` and not mapped: the evidence that a
+/// window is reused. A window is admitted (mapped) on its
+/// [`ADMIT_AFTER`]th miss while it is remembered; the list forgets the
+/// oldest entry first, so a window whose misses are spread thinner than the
+/// list is long never proves reuse (a scattered access pattern), while one
+/// that is read again soon does (a clustered one).
+#[derive(Default)]
+pub(super) struct Ghosts {
+    cap: usize,
+    /// Misses by `(file, window start)`.
+    count: HashMap<(usize, u64), u32>,
+    /// The same keys, oldest first.
+    order: VecDeque<(usize, u64)>,
+}
+
+/// The misses within the ghost list that admit a window.
+pub(super) const ADMIT_AFTER: u32 = 4;
+
+impl Ghosts {
+    pub(super) fn new(cap: usize) -> Ghosts {
+        Ghosts { cap: cap.max(1), count: HashMap::new(), order: VecDeque::new() }
+    }
+
+    /// Notes a miss on `key` and says whether the window is admitted now
+    /// (then it is forgotten: it is about to be mapped).
+    pub(super) fn miss(&mut self, key: (usize, u64)) -> bool {
+        if let Some(n) = self.count.get_mut(&key) {
+            *n += 1;
+            if *n >= ADMIT_AFTER {
+                self.forget(key);
+                return true;
+            }
+            return false;
+        }
+        if self.order.len() >= self.cap {
+            if let Some(old) = self.order.pop_front() {
+                self.count.remove(&old);
+            }
+        }
+        self.order.push_back(key);
+        self.count.insert(key, 1);
+        ADMIT_AFTER <= 1
+    }
+
+    pub(super) fn forget(&mut self, key: (usize, u64)) {
+        if self.count.remove(&key).is_some() {
+            self.order.retain(|&k| k != key);
+        }
+    }
+
+    /// Forgets every window of file `f`.
+    pub(super) fn forget_file(&mut self, f: usize) {
+        self.count.retain(|k, _| k.0 != f);
+        self.order.retain(|k| k.0 != f);
+    }
+}
+
+/// What a lookup needs: a window to lend slices of (a cursor), or only the
+/// bytes (`read_at`), which `pread` may give when the window has not
+/// proven reuse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Need {
+    Slice,
+    Bytes,
+}
+
+/// The answer of [`State::lookup`].
+pub(super) enum Step {
+    /// A mapped window serves the offset; the reference pins it.
+    Hit(Arc<Window>),
+    /// Read the bytes with `pread` from this descriptor (of the file named).
+    Pread(Arc<File>, Arc<str>),
+    /// Map this window (outside the lock), then [`State::install`] it.
+    Map(Plan),
+}
+
+/// A window to be mapped outside the lock: its bytes are reserved in
+/// [`State::reserved`] until it is installed or given up.
+pub(super) struct Plan {
+    pub(super) f: usize,
+    pub(super) start: u64,
+    pub(super) len: usize,
+    pub(super) fd: Arc<File>,
+    pub(super) name: Arc<str>,
+    dev: u64,
+    ino: u64,
+    file_len: u64,
+}
+
+impl Plan {
+    /// Maps the window; no lock is held. A shrunk file would map fine and
+    /// raise SIGBUS when read: it is refused first.
+    pub(super) fn map(&self, cfg: &Resolved) -> Result<MapRaw> {
+        check_identity(&self.fd, &self.name, self.dev, self.ino, self.file_len)?;
+        let mut options = MapOptions::new();
+        options.offset(self.start).len(self.len);
+        if let Some(limit) = cfg.limit {
+            options.limit(limit);
+        }
+        options.map_raw_read_only(&self.fd)
+    }
+}
+
 /// Everything behind the cache's lock.
 #[derive(Default)]
 pub(super) struct State {
     pub(super) files: Vec<FileEntry>,
     pub(super) tick: u64,
-    pub(super) mapped: u64,
-    pub(super) peak_mapped: u64,
-    pub(super) open_windows: usize,
-    pub(super) peak_open_windows: usize,
-    pub(super) open_files: usize,
-    pub(super) peak_open_files: usize,
-    pub(super) hits: u64,
-    pub(super) misses: u64,
-    pub(super) mmap_calls: u64,
-    pub(super) evictions: u64,
-    pub(super) over_soft_limit: u64,
-    pub(super) enomem_retries: u64,
-    pub(super) closes: u64,
-    pub(super) reopens: u64,
+    /// The counters, in the shape [`WindowCache::stats`](super::WindowCache::stats)(super::WindowCache::stats)
+    /// hands out (its settings and `pinned_windows` are filled in there).
+    pub(super) c: WindowStats,
+    /// Bytes of windows being mapped outside the lock, counted against
+    /// `mapped_limit` with `c.mapped`.
+    pub(super) reserved: u64,
+    pub(super) ghosts: Ghosts,
 }
 
 impl State {
+    pub(super) fn new(cfg: &Resolved) -> State {
+        // As many ghosts as the budget holds windows.
+        let windows = usize::try_from(cfg.mapped_limit / cfg.window).unwrap_or(usize::MAX);
+        State { ghosts: Ghosts::new(windows.clamp(16, 4096)), ..State::default() }
+    }
+
     pub(super) fn next_tick(&mut self) -> u64 {
         self.tick += 1;
         self.tick
@@ -206,9 +324,9 @@ impl State {
     /// caller to drop (which unmaps it).
     pub(super) fn remove(&mut self, f: usize, start: u64) -> Option<Arc<Window>> {
         let slot = self.files[f].windows.remove(&start)?;
-        self.mapped -= slot.win.raw.len() as u64;
-        self.open_windows -= 1;
-        self.evictions += 1;
+        self.c.mapped -= slot.win.raw.len() as u64;
+        self.c.open_windows -= 1;
+        self.c.evictions += 1;
         Some(slot.win)
     }
 
@@ -245,8 +363,8 @@ impl State {
         match pick {
             Some(i) => {
                 self.files[i].fd = None;
-                self.open_files -= 1;
-                self.closes += 1;
+                self.c.open_files -= 1;
+                self.c.closes += 1;
                 true
             }
             None => false,
@@ -254,18 +372,18 @@ impl State {
     }
 
     pub(super) fn make_room_for_fd(&mut self, cfg: &Resolved, except: Option<usize>) {
-        while self.open_files >= cfg.max_open_files && self.close_one(except) {}
+        while self.c.open_files >= cfg.max_open_files && self.close_one(except) {}
     }
 
     pub(super) fn fd_opened(&mut self) {
-        self.open_files += 1;
-        self.peak_open_files = self.peak_open_files.max(self.open_files);
+        self.c.open_files += 1;
+        self.c.peak_open_files = self.c.peak_open_files.max(self.c.open_files);
     }
 
     /// The descriptor of file `f`, reopened and checked if it was closed.
-    pub(super) fn ensure_open(&mut self, cfg: &Resolved, f: usize) -> Result<()> {
-        if self.files[f].fd.is_some() {
-            return Ok(());
+    pub(super) fn ensure_open(&mut self, cfg: &Resolved, f: usize) -> Result<Arc<File>> {
+        if let Some(fd) = &self.files[f].fd {
+            return Ok(Arc::clone(fd));
         }
         self.make_room_for_fd(cfg, Some(f));
         let entry = &self.files[f];
@@ -279,25 +397,32 @@ impl State {
                 e,
             )
         })?;
-        check_identity(&file, entry)?;
-        self.files[f].fd = Some(file);
+        check_identity(&file, &entry.name, entry.dev, entry.ino, entry.len)?;
+        let fd = Arc::new(file);
+        self.files[f].fd = Some(Arc::clone(&fd));
         self.fd_opened();
-        self.reopens += 1;
-        Ok(())
+        self.c.reopens += 1;
+        Ok(fd)
     }
 
-    /// Finds or maps the window of file `f` that serves `offset` and returns
-    /// a reference to it (which pins it). Windows evicted on the way are
-    /// pushed to `victims` for the caller to unmap after unlocking.
-    pub(super) fn pin(
+    /// Finds the window of file `f` that serves `offset` and pins it, or
+    /// says how to get the bytes: `pread` (for [`Need::Bytes`], while the
+    /// window has not proven reuse and `admission` is on) or a window to
+    /// map, with room made and its bytes reserved. Windows evicted on the
+    /// way are pushed to `victims` for the caller to unmap after unlocking.
+    pub(super) fn lookup(
         &mut self,
         cfg: &Resolved,
         f: usize,
         offset: u64,
+        need: Need,
         victims: &mut Vec<Arc<Window>>,
-    ) -> Result<Arc<Window>> {
+    ) -> Result<Step> {
         let now = self.next_tick();
         let entry = &mut self.files[f];
+        if entry.closed {
+            return Err(closed(entry));
+        }
         if offset >= entry.len {
             return Err(beyond_end(offset, entry));
         }
@@ -305,65 +430,121 @@ impl State {
         if let Some(slot) = entry.find(offset, cfg.window, cfg.overlap) {
             slot.last_used = now;
             let win = Arc::clone(&slot.win);
-            self.hits += 1;
-            return Ok(win);
+            self.c.hits += 1;
+            if need == Need::Bytes {
+                self.c.mapped_reads += 1;
+            }
+            return Ok(Step::Hit(win));
         }
         let file_len = entry.len;
-        let entry_name = Arc::clone(&entry.name);
         let (start, len) = window_for(offset, cfg.window, file_len);
-        while self.mapped.saturating_add(len as u64) > cfg.mapped_limit && self.evict_one(victims) {
-        }
-        self.ensure_open(cfg, f)?;
-        let raw = match self.map(cfg, f, start, len) {
-            Err(e) if e.kind() == &ErrorKind::OutOfMemory => {
-                // git did this until 2019 and dropped it only because its
-                // version was not thread-safe: evict every unused window,
-                // unmap them now, and try once more.
-                victims.clear();
-                let mut all = Vec::new();
-                self.evict_all_unused(&mut all);
-                drop(all);
-                self.enomem_retries += 1;
-                self.map(cfg, f, start, len)?
+        if need == Need::Bytes {
+            if cfg.admission && !self.ghosts.miss((f, start)) {
+                self.c.pread_reads += 1;
+                let name = Arc::clone(&self.files[f].name);
+                return self.ensure_open(cfg, f).map(|fd| Step::Pread(fd, name));
             }
-            r => r?,
-        };
-        self.misses += 1;
-        self.mmap_calls += 1;
-        if self.mapped.saturating_add(len as u64) > cfg.mapped_limit {
-            self.over_soft_limit += 1;
+            if cfg.admission {
+                self.c.admitted += 1;
+            }
+            self.c.mapped_reads += 1;
+        } else {
+            self.ghosts.forget((f, start));
         }
-        self.mapped += len as u64;
-        self.peak_mapped = self.peak_mapped.max(self.mapped);
-        self.open_windows += 1;
-        self.peak_open_windows = self.peak_open_windows.max(self.open_windows);
-        let win = Arc::new(Window { raw, start, name: Arc::clone(&entry_name) });
-        let entry = &mut self.files[f];
-        let old = entry.windows.insert(start, Slot { win: Arc::clone(&win), last_used: now });
-        // A window at the same start has the same length and would have hit.
-        debug_assert!(old.is_none(), "two windows at offset {start}");
+        let want = len as u64;
+        while (self.c.mapped + self.reserved).saturating_add(want) > cfg.mapped_limit
+            && self.evict_one(victims)
+        {}
+        let fd = self.ensure_open(cfg, f)?;
+        if (self.c.mapped + self.reserved).saturating_add(want) > cfg.mapped_limit {
+            self.c.over_soft_limit += 1;
+        }
+        self.reserved += want;
+        let entry = &self.files[f];
+        Ok(Step::Map(Plan {
+            f,
+            start,
+            len,
+            fd,
+            name: Arc::clone(&entry.name),
+            dev: entry.dev,
+            ino: entry.ino,
+            file_len,
+        }))
+    }
+
+    /// Gives up the reservation of a window that was not mapped.
+    pub(super) fn cancel(&mut self, plan: &Plan) {
+        self.reserved -= plan.len as u64;
+    }
+
+    /// Enters the window `plan` mapped as `raw` and returns it pinned. If
+    /// another thread entered the same window meanwhile, that one is
+    /// returned and this mapping is pushed to `victims`; if the file was
+    /// closed meanwhile, so is this one, and the answer is an error.
+    pub(super) fn install(
+        &mut self,
+        plan: &Plan,
+        raw: MapRaw,
+        victims: &mut Vec<Arc<Window>>,
+    ) -> Result<Arc<Window>> {
+        self.cancel(plan);
+        let len = plan.len as u64;
+        let now = self.next_tick();
+        self.c.misses += 1;
+        self.c.mmap_calls += 1;
+        let win = Arc::new(Window { raw, start: plan.start, name: Arc::clone(&plan.name) });
+        let entry = &mut self.files[plan.f];
+        if entry.closed || entry.windows.contains_key(&plan.start) {
+            // Counted as mapped and at once evicted, so that the counters
+            // still add up.
+            self.c.evictions += 1;
+            victims.push(win);
+            let entry = &mut self.files[plan.f];
+            if entry.closed {
+                return Err(closed(entry));
+            }
+            let slot = entry.windows.get_mut(&plan.start).expect("checked above");
+            slot.last_used = now;
+            return Ok(Arc::clone(&slot.win));
+        }
+        entry.windows.insert(plan.start, Slot { win: Arc::clone(&win), last_used: now });
         // git closes a pack's descriptor once one window maps all of it.
-        if start == 0 && len as u64 == file_len && entry.path.is_some() && entry.fd.take().is_some()
-        {
-            self.open_files -= 1;
+        let whole = plan.start == 0 && len == entry.len;
+        if whole && entry.path.is_some() && entry.fd.take().is_some() {
+            self.c.open_files -= 1;
         }
+        self.c.mapped += len;
+        self.c.peak_mapped = self.c.peak_mapped.max(self.c.mapped);
+        self.c.open_windows += 1;
+        self.c.peak_open_windows = self.c.peak_open_windows.max(self.c.open_windows);
         Ok(win)
     }
 
-    pub(super) fn map(&self, cfg: &Resolved, f: usize, start: u64, len: usize) -> Result<MapRaw> {
-        let entry = &self.files[f];
-        let Some(fd) = entry.fd.as_ref() else {
-            return Err(Error::invalid(format!("window cache: {} has no descriptor", entry.name)));
-        };
-        // A shrunk file would map fine and raise SIGBUS when read: refuse it.
-        check_identity(fd, entry)?;
-        let mut options = MapOptions::new();
-        options.offset(start).len(len);
-        if let Some(limit) = cfg.limit {
-            options.limit(limit);
+    /// Closes file `f`: forgets its ghosts, drops its descriptor and
+    /// removes its unused windows into `victims`. Its pinned windows stay
+    /// mapped for their holders, first in line for eviction.
+    pub(super) fn close(&mut self, f: usize, victims: &mut Vec<Arc<Window>>) {
+        self.ghosts.forget_file(f);
+        let entry = &mut self.files[f];
+        entry.closed = true;
+        if entry.fd.take().is_some() {
+            self.c.open_files -= 1;
         }
-        options.map_raw_read_only(fd)
+        let starts: Vec<u64> = entry.windows.keys().copied().collect();
+        for start in starts {
+            let slot = self.files[f].windows.get_mut(&start).expect("listed above");
+            if slot.in_use() {
+                slot.last_used = 0;
+            } else if let Some(w) = self.remove(f, start) {
+                victims.push(w);
+            }
+        }
     }
+}
+
+pub(super) fn closed(entry: &FileEntry) -> Error {
+    Error::invalid(format!("window cache: {} was closed (WindowCache::close)", entry.name))
 }
 
 pub(super) fn beyond_end(offset: u64, entry: &FileEntry) -> Error {
@@ -373,27 +554,27 @@ pub(super) fn beyond_end(offset: u64, entry: &FileEntry) -> Error {
     ))
 }
 
-/// Refuses a descriptor that is not the file `entry` was opened as: another
-/// device or inode (replaced) or fewer bytes (shrunk).
-pub(super) fn check_identity(file: &File, entry: &FileEntry) -> Result<()> {
+/// Refuses a descriptor that is not the file `name` was opened as (device
+/// `dev`, inode `ino`, `len` bytes): another device or inode (replaced) or
+/// fewer bytes (shrunk).
+pub(super) fn check_identity(file: &File, name: &str, dev: u64, ino: u64, len: u64) -> Result<()> {
     let info = sys::fstat(file).map_err(|e| {
-        Error::with_source(ErrorKind::Io, format!("window cache: fstat of {}", entry.name), e)
+        Error::with_source(ErrorKind::Io, format!("window cache: fstat of {name}"), e)
     })?;
-    let what = if (info.dev, info.ino) != (entry.dev, entry.ino) {
+    let what = if (info.dev, info.ino) != (dev, ino) {
         format!(
-            "it was replaced (device {} inode {} is now device {} inode {})",
-            entry.dev, entry.ino, info.dev, info.ino
+            "it was replaced (device {dev} inode {ino} is now device {} inode {})",
+            info.dev, info.ino
         )
-    } else if info.size < entry.len {
-        format!("it shrank from {} to {} bytes", entry.len, info.size)
+    } else if info.size < len {
+        format!("it shrank from {len} to {} bytes", info.size)
     } else {
         return Ok(());
     };
     Err(Error::new(
         ErrorKind::FileChanged,
         format!(
-            "window cache: {} changed since it was opened: {what}; open it again in a new cache",
-            entry.name
+            "window cache: {name} changed since it was opened: {what}; open it again in a new cache"
         ),
     ))
 }
@@ -408,5 +589,22 @@ mod tests {
         let text = s.to_string();
         assert!(text.lines().all(|l| l.starts_with("window_report: ")), "{text}");
         assert!(text.contains("mapped                 =       8192 /      16384"), "{text}");
+    }
+
+    #[test]
+    fn ghosts_admit_on_the_fourth_miss_and_forget_the_oldest_first() {
+        let mut g = Ghosts::new(2);
+        assert!(!g.miss((0, 0)) && !g.miss((0, 0)) && !g.miss((0, 0)));
+        assert!(g.miss((0, 0)), "the fourth miss admits");
+        assert!(!g.miss((0, 0)), "an admitted window starts over");
+        // Two other windows push (0, 0) out: its count is lost.
+        assert!(!g.miss((0, 0)) && !g.miss((0, 0)));
+        assert!(!g.miss((1, 0)) && !g.miss((2, 0)));
+        assert!(!g.miss((0, 0)) && !g.miss((0, 0)) && !g.miss((0, 0)));
+        assert!(g.miss((0, 0)));
+        g.miss((3, 8));
+        g.forget_file(3);
+        assert!(g.count.keys().all(|k| k.0 != 3) && g.order.iter().all(|k| k.0 != 3));
+        assert!(g.order.len() <= 2 && g.order.len() == g.count.len());
     }
 }
