@@ -4,16 +4,20 @@
 //! 1. Random 4 KiB reads with a zipf-like (s = 1) offset distribution over a
 //!    hot file 4x larger than `mapped_limit`: `pread`, `WindowCache::read_at`
 //!    and a cursor (`at` + copy). Hot blocks clustered at the start of the
-//!    file, and scattered over it; 1 MiB and 64 KiB windows; then a row
-//!    where the whole file fits (hits only). Beside them, the floor under a
+//!    file, and scattered over it, and uniform random blocks; 1 MiB and
+//!    64 KiB windows; then rows where the whole file fits (hits only). Beside them, the floor under a
 //!    miss: one window's map, first touch and unmap with no cache at all.
 //! 2. Sequential reads through a cursor against one whole-file `Map`, all
 //!    made fresh each round (so page faults count on both sides), with
 //!    1 MiB and 8 MiB windows, in whole windows and in 4 KiB steps.
 //! 3. The cost of a cursor hit over a plain slice access: 8-byte reads at
 //!    random offsets inside one pinned window.
-//! 4. Random 4 KiB hits from one and two threads at once, through `read_at`
-//!    (the lock per read) and through cursors (no lock on a hit).
+//! 4. Random 4 KiB hits from one, two and four threads at once, through
+//!    `read_at` (the lock per read) and through cursors (no lock on a hit).
+//!
+//! Each random row times `read_at` with admission (the default: a miss on
+//! a window that has not proven reuse is a `pread`) and without (every
+//! miss maps, git's way); the cursor runs on the cache without admission.
 //!
 //! Run: `cargo bench --bench window` (`XMMAP_BENCH_MIB` sets the file size,
 //! default 64 MiB; `mapped_limit` is a quarter of it).
@@ -70,6 +74,13 @@ fn cache_for(limit: u64, window: u64) -> WindowCache {
     WindowConfig::new().window_size(window).mapped_limit(limit).build().expect("cache")
 }
 
+/// As [`cache_for`], without admission: every `read_at` miss maps (git's way).
+fn cache_mapping_every_miss(limit: u64, window: u64) -> WindowCache {
+    let mut config = WindowConfig::new();
+    config.window_size(window).mapped_limit(limit).admission(false);
+    config.build().expect("cache")
+}
+
 fn delta(after: &WindowStats, before: &WindowStats) -> (u64, u64) {
     (after.hits - before.hits, after.misses - before.misses)
 }
@@ -109,18 +120,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let n = 100_000;
     let mut buf = vec![0u8; BLOCK];
-    // The last row lets the whole file fit (limit = file size): hits only.
+    // `None`: uniform random blocks instead of zipf. The last rows let the
+    // whole file fit (limit = file size): hits only.
     for (name, perm, window, budget) in [
-        ("clustered", &clustered, 1 << 20, limit),
-        ("scattered", &scattered, 1 << 20, limit),
-        ("clustered", &clustered, 64 << 10, limit),
-        ("scattered", &scattered, 64 << 10, limit),
-        ("scattered, whole file fits", &scattered, 16 << 20, len),
+        ("zipf clustered", Some(&clustered), 1 << 20, limit),
+        ("zipf scattered", Some(&scattered), 1 << 20, limit),
+        ("uniform", None, 1 << 20, limit),
+        ("zipf clustered", Some(&clustered), 64 << 10, limit),
+        ("zipf scattered", Some(&scattered), 64 << 10, limit),
+        ("uniform", None, 64 << 10, limit),
+        ("zipf scattered, whole file fits", Some(&scattered), 16 << 20, len),
+        ("uniform, whole file fits", None, 16 << 20, len),
     ] {
-        let offsets = zipf_offsets(&mut rng, blocks, n, perm);
+        let offsets = match perm {
+            Some(perm) => zipf_offsets(&mut rng, blocks, n, perm),
+            None => (0..n).map(|_| (rng.next() % blocks as u64) * BLOCK as u64).collect(),
+        };
         let cache = cache_for(budget, window);
         let h = cache.open(&path)?;
-        let (mut t_pread, mut t_cache, mut t_cursor) = (Vec::new(), Vec::new(), Vec::new());
+        let every = cache_mapping_every_miss(budget, window);
+        let he = every.open(&path)?;
+        let (mut t_pread, mut t_cache, mut t_every, mut t_cursor) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let (mut hits, mut misses) = (0, 0);
         for _ in 0..ROUNDS {
             let t = Instant::now();
@@ -139,8 +160,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             hits += d.0;
             misses += d.1;
 
+            let t = Instant::now();
+            for &off in &offsets {
+                black_box(every.read_at(he, off, &mut buf)?);
+            }
+            t_every.push(t.elapsed().as_nanos() as f64 / n as f64);
+
             // SAFETY: nothing writes the bench file.
-            let mut cursor = unsafe { cache.cursor(h)? };
+            let mut cursor = unsafe { every.cursor(he)? };
             let t = Instant::now();
             for &off in &offsets {
                 let bytes = cursor.at(off)?;
@@ -153,17 +180,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             t_cursor.push(t.elapsed().as_nanos() as f64 / n as f64);
         }
-        let (p, c, k) = (median(t_pread), median(t_cache), median(t_cursor));
+        let (p, c, e, k) = (median(t_pread), median(t_cache), median(t_every), median(t_cursor));
         let s = cache.stats();
         println!(
-            "random 4 KiB, zipf {name}, window {} KiB: pread {p:.0} ns, cache read_at {c:.0} ns ({:.2}x pread), \
-             cursor {k:.0} ns ({:.2}x pread); read_at hit rate {:.3}, all lookups {:.3}, \
+            "random 4 KiB, {name}, window {} KiB: pread {p:.0} ns, read_at {c:.0} ns \
+             ({:.2}x pread; {} by pread, {} by windows, {} admitted, hit rate {:.3}), \
+             read_at mapping every miss {e:.0} ns ({:.2}x), cursor {k:.0} ns ({:.2}x); \
              peak mapped {} MiB",
             window >> 10,
             c / p,
+            s.pread_reads,
+            s.mapped_reads,
+            s.admitted,
+            if hits + misses == 0 { 0.0 } else { hits as f64 / (hits + misses) as f64 },
+            e / p,
             k / p,
-            hits as f64 / (hits + misses) as f64,
-            s.hit_rate(),
             s.peak_mapped >> 20
         );
     }
@@ -280,7 +311,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     drop(cursor);
     println!("{}", cache.stats());
 
-    // 4. Threads: random 4 KiB hits (the whole file fits) from 1 and 2
+    // 4. Threads: random 4 KiB hits (the whole file fits) from 1, 2 and 4
     // threads at once, one window over the whole file; `read_at` takes the
     // lock per read, a cursor does not.
     let cache = cache_for(len, len);
@@ -311,15 +342,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         t.elapsed().as_secs_f64()
     };
     for cursor in [false, true] {
-        let (mut one, mut two) = (Vec::new(), Vec::new());
+        let (mut one, mut two, mut four) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..ROUNDS {
             one.push(run(1, cursor));
             two.push(run(2, cursor));
+            four.push(run(4, cursor));
         }
+        let one = median(one);
         println!(
-            "threads, random 4 KiB hits via {}: 2 threads do the work {:.2}x as fast as 1",
+            "threads, random 4 KiB hits via {}: 2 threads do the work {:.2}x as fast as 1, \
+             4 threads {:.2}x",
             if cursor { "cursors" } else { "read_at" },
-            median(one) / median(two)
+            one / median(two),
+            one / median(four)
         );
     }
     std::fs::remove_file(&path)?;
