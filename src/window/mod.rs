@@ -300,7 +300,7 @@ impl WindowCache {
         drop(victims);
         match step? {
             Step::Hit(win) => Ok(Got::Window(win)),
-            Step::Pread(fd, name) => Ok(Got::Pread(fd, name)),
+            Step::Pread(fd) => Ok(Got::Pread(fd)),
             Step::Map(plan) => self.map_window(&plan).map(Got::Window),
         }
     }
@@ -365,7 +365,9 @@ impl WindowCache {
         self.check(file)?;
         read_loop(self, file, offset, buf, |pos, buf| match self.get(file, pos, Need::Bytes)? {
             Got::Window(win) => copy_out(&win, pos, buf),
-            Got::Pread(fd, name) => pread(&fd, &name, pos, buf),
+            Got::Pread(fd) => {
+                pread(&fd, pos, buf, || Arc::clone(&self.lock().files[file.index].name))
+            }
         })
     }
 
@@ -453,7 +455,7 @@ impl WindowCache {
 /// How [`WindowCache::get`] serves a lookup.
 enum Got {
     Window(Arc<Window>),
-    Pread(Arc<File>, Arc<str>),
+    Pread(Arc<File>),
 }
 
 /// The one read loop, of [`WindowCache::read_at`] and
@@ -483,11 +485,13 @@ fn read_loop(
 
 /// `pread` of the bytes at `pos` into `buf` for a window not mapped: all of
 /// `buf` unless the file ends first, which, as `buf` lies within the file's
-/// length when it was opened, means the file was truncated.
-fn pread(fd: &File, name: &str, pos: u64, buf: &mut [u8]) -> Result<usize> {
+/// length when it was opened, means the file was truncated. `name` gives
+/// the file's name for an error (it takes the lock).
+fn pread(fd: &File, pos: u64, buf: &mut [u8], name: impl FnOnce() -> Arc<str>) -> Result<usize> {
     loop {
         match fd.read_at(buf, pos) {
             Ok(0) => {
+                let name = name();
                 return Err(Error::new(
                     ErrorKind::Truncated { offset: pos },
                     format!(
@@ -495,16 +499,17 @@ fn pread(fd: &File, name: &str, pos: u64, buf: &mut [u8]) -> Result<usize> {
                          truncated, file offset {pos} is gone",
                         buf.len()
                     ),
-                ))
+                ));
             }
             Ok(n) => return Ok(n),
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => {
+                let name = name();
                 return Err(Error::with_source(
                     ErrorKind::Io,
                     format!("window cache: pread of {} bytes at offset {pos} of {name}", buf.len()),
                     e,
-                ))
+                ));
             }
         }
     }

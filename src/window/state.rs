@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
 use std::fs::File;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -201,9 +202,35 @@ impl FileEntry {
 pub(super) struct Ghosts {
     cap: usize,
     /// Misses by `(file, window start)`.
-    count: HashMap<(usize, u64), u32>,
+    count: HashMap<(usize, u64), u32, BuildHasherDefault<KeyHasher>>,
     /// The same keys, oldest first.
     order: VecDeque<(usize, u64)>,
+}
+
+/// A multiply-xor hash for the ghost list's integer keys, which no one
+/// outside the process chooses: SipHash's resistance to chosen keys would
+/// only slow down every miss.
+#[derive(Default)]
+pub(super) struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0 ^ (self.0 >> 29)
+    }
 }
 
 /// The misses within the ghost list that admit a window.
@@ -211,7 +238,7 @@ pub(super) const ADMIT_AFTER: u32 = 4;
 
 impl Ghosts {
     pub(super) fn new(cap: usize) -> Ghosts {
-        Ghosts { cap: cap.max(1), count: HashMap::new(), order: VecDeque::new() }
+        Ghosts { cap: cap.max(1), count: HashMap::default(), order: VecDeque::new() }
     }
 
     /// Notes a miss on `key` and says whether the window is admitted now
@@ -261,8 +288,8 @@ pub(super) enum Need {
 pub(super) enum Step {
     /// A mapped window serves the offset; the reference pins it.
     Hit(Arc<Window>),
-    /// Read the bytes with `pread` from this descriptor (of the file named).
-    Pread(Arc<File>, Arc<str>),
+    /// Read the bytes with `pread` from this descriptor.
+    Pread(Arc<File>),
     /// Map this window (outside the lock), then [`State::install`] it.
     Map(Plan),
 }
@@ -441,8 +468,7 @@ impl State {
         if need == Need::Bytes {
             if cfg.admission && !self.ghosts.miss((f, start)) {
                 self.c.pread_reads += 1;
-                let name = Arc::clone(&self.files[f].name);
-                return self.ensure_open(cfg, f).map(|fd| Step::Pread(fd, name));
+                return self.ensure_open(cfg, f).map(Step::Pread);
             }
             if cfg.admission {
                 self.c.admitted += 1;
