@@ -2,7 +2,7 @@
 //! settings in force once checked.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::RwLock;
 
 use super::state::State;
 use super::WindowCache;
@@ -194,7 +194,7 @@ impl WindowConfig {
         Ok(WindowCache {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             cfg,
-            state: Mutex::new(State::new(&cfg)),
+            state: RwLock::new(State::new(&cfg)),
             cursor_hits: AtomicU64::new(0),
         })
     }

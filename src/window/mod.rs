@@ -46,8 +46,10 @@
 //!
 //! # Locks
 //!
-//! A [`WindowCache`] has one mutex over its files, windows and counters. It
-//! is held while a window is looked up, while unused windows are chosen for
+//! A [`WindowCache`] has one readers-writer lock over its files, windows
+//! and counters. A hit holds it for reading only (its use stamps and
+//! counters are atomics), so hits of many threads run side by side. It is
+//! held for writing while a miss is looked up, while unused windows are chosen for
 //! eviction and the new window's bytes are reserved against
 //! `mapped_limit` (so the limit is checked exactly, counting windows being
 //! mapped), and while a mapped window is entered. It is never held across a
@@ -81,8 +83,9 @@
 //! Each window is a [`MapRaw`](crate::MapRaw) inside an `Arc`. The cache holds one
 //! reference; a cursor, or a [`read_at`](WindowCache::read_at) in progress,
 //! holds another while it uses the window (git's `inuse_cnt`). New
-//! references are made only under the lock, so a window whose reference
-//! count is one, seen under the lock, is unused and stays unused: only such
+//! references are made only under the lock (held for reading or writing),
+//! so a window whose reference count is one, seen under the lock held for
+//! writing, is unused and stays unused while it is held: only such
 //! windows are evicted, and the `Arc` would keep a pinned mapping alive in
 //! any case. Every copy out of a window goes through one function,
 //! `copy_out`, which uses the guarded `MapRaw::read_at`. A cursor keeps a
@@ -104,7 +107,7 @@ use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::sys;
@@ -114,7 +117,7 @@ pub use cursor::WindowCursor;
 pub use state::WindowStats;
 
 use config::Resolved;
-use state::{beyond_end, copy_out, FileEntry, Need, Plan, State, Step, Window};
+use state::{beyond_end, copy_out, FileEntry, Need, Plan, Stamp, State, Step, Window};
 
 /// A file in a [`WindowCache`]: a small copyable handle that
 /// [`WindowCache::open`] and [`WindowCache::add`] return.
@@ -175,7 +178,7 @@ impl WindowFile {
 pub struct WindowCache {
     id: u64,
     cfg: Resolved,
-    state: Mutex<State>,
+    state: RwLock<State>,
     cursor_hits: AtomicU64,
 }
 
@@ -198,10 +201,15 @@ impl WindowCache {
         WindowConfig::new().build().expect("the default window settings are valid")
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
+    fn lock(&self) -> RwLockWriteGuard<'_, State> {
         // The state is consistent between statements that can panic, so a
         // poisoned lock is still usable.
-        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.state.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The lock held for reading: enough for a hit.
+    fn read_lock(&self) -> RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Opens the file at `path` for reading and adds it. Its descriptor may
@@ -275,7 +283,7 @@ impl WindowCache {
             ino: info.ino,
             len: info.size,
             windows: BTreeMap::new(),
-            last_used: now,
+            last_used: Stamp::new(now),
             closed: false,
         });
         st.fd_opened();
@@ -295,6 +303,9 @@ impl WindowCache {
     /// A window to map is mapped with no lock held; windows evicted on the
     /// way are unmapped after the lock is dropped.
     fn get(&self, file: WindowFile, offset: u64, need: Need) -> Result<Got> {
+        if let Some(win) = self.read_lock().hit(&self.cfg, file.index, offset, need) {
+            return Ok(Got::Window(win));
+        }
         let mut victims = Vec::new();
         let step = self.lock().lookup(&self.cfg, file.index, offset, need, &mut victims);
         drop(victims);
@@ -445,7 +456,10 @@ impl WindowCache {
             window_size: self.cfg.window,
             mapped_limit: self.cfg.mapped_limit,
             max_open_files: self.cfg.max_open_files,
-            hits: st.c.hits + self.cursor_hits.load(Ordering::Relaxed),
+            hits: st.c.hits
+                + st.shared_hits.load(Ordering::Relaxed)
+                + self.cursor_hits.load(Ordering::Relaxed),
+            mapped_reads: st.c.mapped_reads + st.shared_mapped_reads.load(Ordering::Relaxed),
             pinned_windows: pinned,
             ..st.c
         }

@@ -6,6 +6,7 @@ use std::fmt;
 use std::fs::File;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::config::Resolved;
@@ -146,10 +147,29 @@ pub(super) struct Window {
     pub(super) name: Arc<str>,
 }
 
+/// A use stamp (the LRU clock's value at the last use), set by hits that
+/// hold the lock only for reading.
+#[derive(Debug, Default)]
+pub(super) struct Stamp(AtomicU64);
+
+impl Stamp {
+    pub(super) fn new(t: u64) -> Stamp {
+        Stamp(AtomicU64::new(t))
+    }
+
+    pub(super) fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    pub(super) fn set(&self, t: u64) {
+        self.0.store(t, Ordering::Relaxed);
+    }
+}
+
 /// A window in the cache, with its LRU stamp.
 pub(super) struct Slot {
     pub(super) win: Arc<Window>,
-    pub(super) last_used: u64,
+    pub(super) last_used: Stamp,
 }
 
 impl Slot {
@@ -172,23 +192,23 @@ pub(super) struct FileEntry {
     pub(super) len: u64,
     /// Windows by start offset.
     pub(super) windows: BTreeMap<u64, Slot>,
-    pub(super) last_used: u64,
+    pub(super) last_used: Stamp,
     /// Closed by [`WindowCache::close`](super::WindowCache::close): the handle no longer reads.
     pub(super) closed: bool,
 }
 
 impl FileEntry {
-    pub(super) fn find(&mut self, offset: u64, window: u64, overlap: usize) -> Option<&mut Slot> {
+    pub(super) fn find(&self, offset: u64, window: u64, overlap: usize) -> Option<&Slot> {
         let lo = offset.saturating_sub(window - 1);
         let len = self.len;
-        self.windows.range_mut(lo..=offset).rev().map(|(_, s)| s).find(|s| {
+        self.windows.range(lo..=offset).rev().map(|(_, s)| s).find(|s| {
             (s.win.start..serves_until(s.win.start, s.win.raw.len(), len, overlap))
                 .contains(&offset)
         })
     }
 
     pub(super) fn newest_use(&self) -> u64 {
-        self.windows.values().map(|s| s.last_used).max().unwrap_or(self.last_used)
+        self.windows.values().map(|s| s.last_used.get()).max().unwrap_or(self.last_used.get())
     }
 }
 
@@ -325,8 +345,13 @@ impl Plan {
 #[derive(Default)]
 pub(super) struct State {
     pub(super) files: Vec<FileEntry>,
-    pub(super) tick: u64,
-    /// The counters, in the shape [`WindowCache::stats`](super::WindowCache::stats)(super::WindowCache::stats)
+    /// The LRU clock.
+    pub(super) tick: AtomicU64,
+    /// Hits, and reads of `read_at` they served, counted under the lock
+    /// held for reading (added to `c` by `WindowCache::stats`).
+    pub(super) shared_hits: AtomicU64,
+    pub(super) shared_mapped_reads: AtomicU64,
+    /// The counters, in the shape [`WindowCache::stats`](super::WindowCache::stats)
     /// hands out (its settings and `pinned_windows` are filled in there).
     pub(super) c: WindowStats,
     /// Bytes of windows being mapped outside the lock, counted against
@@ -342,9 +367,34 @@ impl State {
         State { ghosts: Ghosts::new(windows.clamp(16, 4096)), ..State::default() }
     }
 
-    pub(super) fn next_tick(&mut self) -> u64 {
-        self.tick += 1;
-        self.tick
+    pub(super) fn next_tick(&self) -> u64 {
+        self.tick.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// The mapped window of file `f` that serves `offset`, pinned by the
+    /// returned reference, if there is one: the whole of a hit, which needs
+    /// the lock only for reading. Anything else (a miss, a closed file, an
+    /// offset past the end) is left to [`lookup`](Self::lookup).
+    pub(super) fn hit(
+        &self,
+        cfg: &Resolved,
+        f: usize,
+        offset: u64,
+        need: Need,
+    ) -> Option<Arc<Window>> {
+        let entry = &self.files[f];
+        if entry.closed || offset >= entry.len {
+            return None;
+        }
+        let slot = entry.find(offset, cfg.window, cfg.overlap)?;
+        let now = self.next_tick();
+        entry.last_used.set(now);
+        slot.last_used.set(now);
+        self.shared_hits.fetch_add(1, Ordering::Relaxed);
+        if need == Need::Bytes {
+            self.shared_mapped_reads.fetch_add(1, Ordering::Relaxed);
+        }
+        Some(Arc::clone(&slot.win))
     }
 
     /// Removes the window of file `f` at `start` and returns it for the
@@ -360,7 +410,7 @@ impl State {
     /// Evicts the least recently used unused window; `false` if none.
     pub(super) fn evict_one(&mut self, victims: &mut Vec<Arc<Window>>) -> bool {
         let lru = least_recently_used(self.files.iter().enumerate().flat_map(|(f, e)| {
-            e.windows.iter().map(move |(&start, s)| ((f, start), s.last_used, s.in_use()))
+            e.windows.iter().map(move |(&start, s)| ((f, start), s.last_used.get(), s.in_use()))
         }));
         match lru.and_then(|(f, start)| self.remove(f, start)) {
             Some(w) => {
@@ -453,9 +503,9 @@ impl State {
         if offset >= entry.len {
             return Err(beyond_end(offset, entry));
         }
-        entry.last_used = now;
+        entry.last_used.set(now);
         if let Some(slot) = entry.find(offset, cfg.window, cfg.overlap) {
-            slot.last_used = now;
+            slot.last_used.set(now);
             let win = Arc::clone(&slot.win);
             self.c.hits += 1;
             if need == Need::Bytes {
@@ -530,11 +580,13 @@ impl State {
             if entry.closed {
                 return Err(closed(entry));
             }
-            let slot = entry.windows.get_mut(&plan.start).expect("checked above");
-            slot.last_used = now;
+            let slot = entry.windows.get(&plan.start).expect("checked above");
+            slot.last_used.set(now);
             return Ok(Arc::clone(&slot.win));
         }
-        entry.windows.insert(plan.start, Slot { win: Arc::clone(&win), last_used: now });
+        entry
+            .windows
+            .insert(plan.start, Slot { win: Arc::clone(&win), last_used: Stamp::new(now) });
         // git closes a pack's descriptor once one window maps all of it.
         let whole = plan.start == 0 && len == entry.len;
         if whole && entry.path.is_some() && entry.fd.take().is_some() {
@@ -559,9 +611,9 @@ impl State {
         }
         let starts: Vec<u64> = entry.windows.keys().copied().collect();
         for start in starts {
-            let slot = self.files[f].windows.get_mut(&start).expect("listed above");
+            let slot = self.files[f].windows.get(&start).expect("listed above");
             if slot.in_use() {
-                slot.last_used = 0;
+                slot.last_used.set(0);
             } else if let Some(w) = self.remove(f, start) {
                 victims.push(w);
             }
