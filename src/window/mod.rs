@@ -449,6 +449,7 @@ impl WindowCache {
     /// A snapshot of what the cache did.
     pub fn stats(&self) -> WindowStats {
         let st = self.lock();
+        let (shared_hits, shared_mapped_reads) = st.shared.sums();
         let pinned =
             st.files.iter().flat_map(|e| e.windows.values()).filter(|s| s.in_use()).count();
         WindowStats {
@@ -456,10 +457,8 @@ impl WindowCache {
             window_size: self.cfg.window,
             mapped_limit: self.cfg.mapped_limit,
             max_open_files: self.cfg.max_open_files,
-            hits: st.c.hits
-                + st.shared_hits.load(Ordering::Relaxed)
-                + self.cursor_hits.load(Ordering::Relaxed),
-            mapped_reads: st.c.mapped_reads + st.shared_mapped_reads.load(Ordering::Relaxed),
+            hits: st.c.hits + shared_hits + self.cursor_hits.load(Ordering::Relaxed),
+            mapped_reads: st.c.mapped_reads + shared_mapped_reads,
             pinned_windows: pinned,
             ..st.c
         }

@@ -6,7 +6,7 @@ use std::fmt;
 use std::fs::File;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use super::config::Resolved;
@@ -163,6 +163,50 @@ impl Stamp {
 
     pub(super) fn set(&self, t: u64) {
         self.0.store(t, Ordering::Relaxed);
+    }
+
+    /// As `set`, but leaves the cache line clean when the stamp is current:
+    /// hits of many threads on one window then share it read-only.
+    pub(super) fn touch(&self, t: u64) {
+        if self.get() != t {
+            self.set(t);
+        }
+    }
+}
+
+/// How many stripes [`HitCounters`] has: more than the threads that are
+/// likely to hit at once.
+const STRIPES: usize = 16;
+
+/// The hits counted under the lock held for reading, and the reads of
+/// `read_at` among them, in one padded stripe per thread (chosen once per
+/// thread), so that threads hitting at once do not share a cache line.
+#[derive(Default)]
+pub(super) struct HitCounters([Stripe; STRIPES]);
+
+#[derive(Default)]
+#[repr(align(128))]
+struct Stripe {
+    hits: AtomicU64,
+    mapped_reads: AtomicU64,
+}
+
+impl HitCounters {
+    fn add(&self, need: Need) {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        thread_local!(static MINE: usize = NEXT.fetch_add(1, Ordering::Relaxed) % STRIPES);
+        let stripe = &self.0[MINE.with(|&i| i)];
+        stripe.hits.fetch_add(1, Ordering::Relaxed);
+        if need == Need::Bytes {
+            stripe.mapped_reads.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// The hits and the reads of `read_at` among them, over every stripe.
+    pub(super) fn sums(&self) -> (u64, u64) {
+        self.0.iter().fold((0, 0), |(h, r), s| {
+            (h + s.hits.load(Ordering::Relaxed), r + s.mapped_reads.load(Ordering::Relaxed))
+        })
     }
 }
 
@@ -347,10 +391,9 @@ pub(super) struct State {
     pub(super) files: Vec<FileEntry>,
     /// The LRU clock.
     pub(super) tick: AtomicU64,
-    /// Hits, and reads of `read_at` they served, counted under the lock
-    /// held for reading (added to `c` by `WindowCache::stats`).
-    pub(super) shared_hits: AtomicU64,
-    pub(super) shared_mapped_reads: AtomicU64,
+    /// Hits counted under the lock held for reading (added to `c` by
+    /// `WindowCache::stats`).
+    pub(super) shared: HitCounters,
     /// The counters, in the shape [`WindowCache::stats`](super::WindowCache::stats)
     /// hands out (its settings and `pinned_windows` are filled in there).
     pub(super) c: WindowStats,
@@ -387,13 +430,12 @@ impl State {
             return None;
         }
         let slot = entry.find(offset, cfg.window, cfg.overlap)?;
-        let now = self.next_tick();
-        entry.last_used.set(now);
-        slot.last_used.set(now);
-        self.shared_hits.fetch_add(1, Ordering::Relaxed);
-        if need == Need::Bytes {
-            self.shared_mapped_reads.fetch_add(1, Ordering::Relaxed);
-        }
+        // Hits read the clock and only misses advance it: eviction, which
+        // only a miss asks for, needs no finer order than that.
+        let now = self.tick.load(Ordering::Relaxed);
+        entry.last_used.touch(now);
+        slot.last_used.touch(now);
+        self.shared.add(need);
         Some(Arc::clone(&slot.win))
     }
 
