@@ -13,7 +13,9 @@
 //! 3. The cost of a cursor hit over a plain slice access: 8-byte reads at
 //!    random offsets inside one pinned window.
 //! 4. Random 4 KiB hits from one, two and four threads at once, through
-//!    `read_at` (the lock per read) and through cursors (no lock on a hit).
+//!    `read_at` (the lock, held for reading, per read) and through cursors
+//!    (no lock on a hit), beside `pread` from as many threads (what the
+//!    machine's free CPUs give).
 //!
 //! Each random row times `read_at` with admission (the default: a miss on
 //! a window that has not proven reuse is a `pread`) and without (every
@@ -317,22 +319,29 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cache = cache_for(len, len);
     let h = cache.open(&path)?;
     let offsets = zipf_offsets(&mut rng, blocks, 200_000, &scattered);
-    let run = |threads: usize, cursor: bool| -> f64 {
+    // `via`: 0 pread (what the machine gives), 1 read_at, 2 cursors.
+    let run = |threads: usize, via: u8| -> f64 {
         let t = Instant::now();
         std::thread::scope(|s| {
             for k in 0..threads {
-                let (cache, offsets) = (&cache, &offsets);
+                let (cache, offsets, file) = (&cache, &offsets, &file);
                 s.spawn(move || {
                     let mut buf = vec![0u8; BLOCK];
                     // SAFETY: nothing writes the bench file.
                     let mut cur = unsafe { cache.cursor(h).expect("cursor") };
                     for &off in offsets.iter().skip(k).step_by(threads) {
-                        if cursor {
-                            let bytes = cur.at(off).expect("at");
-                            let take = bytes.len().min(BLOCK);
-                            buf[..take].copy_from_slice(&bytes[..take]);
-                        } else {
-                            cache.read_at(h, off, &mut buf).expect("read_at");
+                        match via {
+                            0 => {
+                                file.read_at(&mut buf, off).expect("pread");
+                            }
+                            1 => {
+                                cache.read_at(h, off, &mut buf).expect("read_at");
+                            }
+                            _ => {
+                                let bytes = cur.at(off).expect("at");
+                                let take = bytes.len().min(BLOCK);
+                                buf[..take].copy_from_slice(&bytes[..take]);
+                            }
                         }
                         black_box(&buf);
                     }
@@ -341,18 +350,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         });
         t.elapsed().as_secs_f64()
     };
-    for cursor in [false, true] {
+    for via in [0, 1, 2] {
         let (mut one, mut two, mut four) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..ROUNDS {
-            one.push(run(1, cursor));
-            two.push(run(2, cursor));
-            four.push(run(4, cursor));
+            one.push(run(1, via));
+            two.push(run(2, via));
+            four.push(run(4, via));
         }
         let one = median(one);
         println!(
             "threads, random 4 KiB hits via {}: 2 threads do the work {:.2}x as fast as 1, \
              4 threads {:.2}x",
-            if cursor { "cursors" } else { "read_at" },
+            ["pread", "read_at", "cursors"][usize::from(via)],
             one / median(two),
             one / median(four)
         );
