@@ -75,8 +75,9 @@
 //!
 //! May call: `map` (through the public [`MapOptions`](crate::MapOptions)), `guard` (the
 //! guarded `MapRaw::read_at`), `limit`, `page`, `sys` (`fstat`,
-//! `getrlimit`, the descriptor's path), and std's `pread`
-//! (`FileExt::read_at`) for reads served without a window.
+//! `getrlimit`, the descriptor's path, and on targets other than Unix its
+//! positional read), and on Unix std's `pread` (`FileExt::read_at`) for
+//! reads served without a window.
 //!
 //! # Safety
 //!
@@ -104,7 +105,6 @@ mod state;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::fs::File;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -502,7 +502,7 @@ fn read_loop(
 /// the file's name for an error (it takes the lock).
 fn pread(fd: &File, pos: u64, buf: &mut [u8], name: impl FnOnce() -> Arc<str>) -> Result<usize> {
     loop {
-        match fd.read_at(buf, pos) {
+        match pread_once(fd, buf, pos) {
             Ok(0) => {
                 let name = name();
                 return Err(Error::new(
@@ -526,6 +526,23 @@ fn pread(fd: &File, pos: u64, buf: &mut [u8], name: impl FnOnce() -> Arc<str>) -
             }
         }
     }
+}
+
+/// One `pread(2)` of up to `buf.len()` bytes at `pos`. On Unix targets
+/// straight into `buf` through std; elsewhere through the `sys` layer's
+/// positional read into spare capacity and a copy, since `sys` has no
+/// positional read into a slice yet.
+#[cfg(unix)]
+fn pread_once(fd: &File, buf: &mut [u8], pos: u64) -> std::io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(fd, buf, pos)
+}
+
+#[cfg(not(unix))]
+fn pread_once(fd: &File, buf: &mut [u8], pos: u64) -> std::io::Result<usize> {
+    let mut bytes = Vec::with_capacity(buf.len());
+    let n = sys::read_spare(fd, &mut bytes, buf.len(), Some(pos))?;
+    buf[..n].copy_from_slice(&bytes[..n]);
+    Ok(n)
 }
 
 #[cfg(test)]
