@@ -347,6 +347,14 @@ fn byte_at(file: usize, offset: u64) -> u8 {
 
 #[test]
 fn threads_reading_through_their_own_cursors_see_the_right_bytes() {
+    // With admission, read_at misses are preads; without, two threads may
+    // map one window at once and the second copy must be given up.
+    for admission in [true, false] {
+        threads_read(admission);
+    }
+}
+
+fn threads_read(admission: bool) {
     let iterations: u64 =
         std::env::var("XMMAP_SOAK").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
     let len = 40 * page();
@@ -357,6 +365,7 @@ fn threads_reading_through_their_own_cursors_see_the_right_bytes() {
         .window_size(2 * page())
         .mapped_limit(6 * page())
         .max_open_files(2)
+        .admission(admission)
         .build()
         .unwrap();
     let handles: Vec<WindowFile> = files.iter().map(|f| cache.open(&f.path).unwrap()).collect();
@@ -394,6 +403,9 @@ fn threads_reading_through_their_own_cursors_see_the_right_bytes() {
     assert_eq!(s.pinned_windows, 0, "{s}");
     assert!(s.open_files <= 2 && s.peak_open_files <= 2, "{s}");
     assert!(s.hits > 0 && s.evictions > 0, "{s}");
+    assert_eq!(s.misses, s.mmap_calls, "{s}");
+    assert_eq!(s.open_windows as u64, s.mmap_calls - s.evictions, "{s}");
+    assert_eq!(s.pread_reads == 0, !admission, "{s}");
     cache.evict_unused();
     let s = cache.stats();
     assert_eq!((s.open_windows, s.mapped), (0, 0), "{s}");
