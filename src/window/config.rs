@@ -120,8 +120,9 @@ impl WindowConfig {
     /// holds windows) remembers it: a scattered access pattern, whose
     /// windows would be unmapped before they paid for their mapping, costs
     /// about what `pread` costs, while a clustered one still gets windows.
-    /// Without it, every miss maps, as in git. Cursors, which lend slices,
-    /// always map.
+    /// A window the mapping [`Limit`] refuses is read by `pread` too.
+    /// Without admission, every miss maps, as in git (and such a window is
+    /// [`ErrorKind::LimitExceeded`]). Cursors, which lend slices, always map.
     pub fn admission(&mut self, on: bool) -> &mut Self {
         self.admission = on;
         self

@@ -312,7 +312,15 @@ impl WindowCache {
         match step? {
             Step::Hit(win) => Ok(Got::Window(win)),
             Step::Pread(fd) => Ok(Got::Pread(fd)),
-            Step::Map(plan) => self.map_window(&plan).map(Got::Window),
+            Step::Map(plan) => match self.map_window(&plan) {
+                // The mapping limit refuses the window, but `read_at` needs
+                // only the bytes: read them as if it had not been admitted.
+                Err(e) if need == Need::Bytes && self.cfg.admission && is_limit(&e) => {
+                    self.lock().c.pread_reads += 1;
+                    Ok(Got::Pread(plan.fd))
+                }
+                r => r.map(Got::Window),
+            },
         }
     }
 
@@ -370,8 +378,11 @@ impl WindowCache {
     /// offset of the first byte that is gone, when the file was truncated
     /// under a window; [`ErrorKind::FileChanged`] if the file had to be
     /// reopened or remapped and was replaced or shrank; the
-    /// mapping's errors (for example [`ErrorKind::LimitExceeded`], or
-    /// [`ErrorKind::OutOfMemory`] after the retry).
+    /// mapping's errors (for example [`ErrorKind::OutOfMemory`] after the
+    /// retry, or [`ErrorKind::LimitExceeded`] without
+    /// [admission](WindowConfig::admission); with it, a window the mapping
+    /// limit refuses is read by `pread`); [`ErrorKind::Io`] if a `pread`
+    /// fails.
     pub fn read_at(&self, file: WindowFile, offset: u64, buf: &mut [u8]) -> Result<usize> {
         self.check(file)?;
         read_loop(self, file, offset, buf, |pos, buf| match self.get(file, pos, Need::Bytes)? {
@@ -463,6 +474,10 @@ impl WindowCache {
             ..st.c
         }
     }
+}
+
+fn is_limit(e: &Error) -> bool {
+    matches!(e.kind(), ErrorKind::LimitExceeded { .. })
 }
 
 /// How [`WindowCache::get`] serves a lookup.

@@ -361,6 +361,9 @@ pub(super) enum Step {
 /// A window to be mapped outside the lock: its bytes are reserved in
 /// [`State::reserved`] until it is installed or given up.
 pub(super) struct Plan {
+    /// What the lookup needed, and whether the window was admitted.
+    pub(super) need: Need,
+    admitted: bool,
     pub(super) f: usize,
     pub(super) start: u64,
     pub(super) len: usize,
@@ -557,18 +560,11 @@ impl State {
         }
         let file_len = entry.len;
         let (start, len) = window_for(offset, cfg.window, file_len);
-        if need == Need::Bytes {
-            if cfg.admission && !self.ghosts.miss((f, start)) {
-                self.c.pread_reads += 1;
-                return self.ensure_open(cfg, f).map(Step::Pread);
-            }
-            if cfg.admission {
-                self.c.admitted += 1;
-            }
-            self.c.mapped_reads += 1;
-        } else {
-            self.ghosts.forget((f, start));
+        if need == Need::Bytes && cfg.admission && !self.ghosts.miss((f, start)) {
+            self.c.pread_reads += 1;
+            return self.ensure_open(cfg, f).map(Step::Pread);
         }
+        self.ghosts.forget((f, start));
         let want = len as u64;
         while (self.c.mapped + self.reserved).saturating_add(want) > cfg.mapped_limit
             && self.evict_one(victims)
@@ -580,6 +576,8 @@ impl State {
         self.reserved += want;
         let entry = &self.files[f];
         Ok(Step::Map(Plan {
+            need,
+            admitted: need == Need::Bytes && cfg.admission,
             f,
             start,
             len,
@@ -611,6 +609,12 @@ impl State {
         let now = self.next_tick();
         self.c.misses += 1;
         self.c.mmap_calls += 1;
+        if plan.need == Need::Bytes {
+            self.c.mapped_reads += 1;
+        }
+        if plan.admitted {
+            self.c.admitted += 1;
+        }
         let win = Arc::new(Window { raw, start: plan.start, name: Arc::clone(&plan.name) });
         let entry = &mut self.files[plan.f];
         if entry.closed || entry.windows.contains_key(&plan.start) {
