@@ -30,6 +30,9 @@
 //!   ([`ErrorKind::FileChanged`]). As in git, a file's descriptor is also
 //!   closed once one window maps all of it. Closing a descriptor never
 //!   unmaps a window.
+//! - [`WindowCache::close`] gives up one file: its unused windows are
+//!   unmapped and its descriptor closed; a window a cursor pins stays
+//!   mapped for that cursor until released, and is then evicted first.
 //!
 //! # Admission
 //!
@@ -41,7 +44,8 @@
 //! holds); the window is mapped ("admitted") on its fourth miss while the
 //! list remembers it. So scattered reads over a file larger than the
 //! budget cost about what `pread` costs, and clustered ones still get
-//! windows. Cursors lend slices and always map. [`WindowStats`] counts the
+//! windows. A window the mapping limit refuses is read by `pread` as well.
+//! Cursors lend slices and always map. [`WindowStats`] counts the
 //! reads served by `pread`, by mapped windows, and the windows admitted.
 //!
 //! # Locks
@@ -59,8 +63,8 @@
 //! a `pread`, and every copy. So one thread's miss does not stall other
 //! threads' hits. Two threads that miss the same window may both map it;
 //! the second to enter it unmaps its copy and uses the first (counted as a
-//! miss and an eviction). Reopening a closed descriptor (`open`) is the
-//! one call made under the lock. A [`WindowCursor`] reads the window it
+//! miss and an eviction). Opening and reopening a descriptor (`open` and
+//! its `fstat`) are the system calls made under the lock. A [`WindowCursor`] reads the window it
 //! pins without any lock, and [`WindowCache::read_at`] pins a window, drops
 //! the lock, copies, and unpins. Hits served from a cursor's own window
 //! are counted in the cursor and added to an atomic counter when it moves
