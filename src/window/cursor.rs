@@ -143,7 +143,7 @@ impl WindowCursor<'_> {
     #[cold]
     fn switch(&mut self, offset: u64) -> Result<()> {
         if offset >= self.file.len {
-            let st = self.cache.lock();
+            let st = self.cache.read_lock();
             return Err(beyond_end(offset, &st.files[self.file.index]));
         }
         // Unpin first, as git's use_pack does, so the old window may make

@@ -392,7 +392,7 @@ impl WindowCache {
         read_loop(self, file, offset, buf, |pos, buf| match self.get(file, pos, Need::Bytes)? {
             Got::Window(win) => copy_out(&win, pos, buf),
             Got::Pread(fd) => {
-                pread(&fd, pos, buf, || Arc::clone(&self.lock().files[file.index].name))
+                pread(&fd, pos, buf, || Arc::clone(&self.read_lock().files[file.index].name))
             }
         })
     }
@@ -463,7 +463,7 @@ impl WindowCache {
 
     /// A snapshot of what the cache did.
     pub fn stats(&self) -> WindowStats {
-        let st = self.lock();
+        let st = self.read_lock();
         let (shared_hits, shared_mapped_reads) = st.shared.sums();
         let pinned =
             st.files.iter().flat_map(|e| e.windows.values()).filter(|s| s.in_use()).count();
@@ -503,7 +503,7 @@ fn read_loop(
     mut piece: impl FnMut(u64, &mut [u8]) -> Result<usize>,
 ) -> Result<usize> {
     if offset > file.len {
-        let st = cache.lock();
+        let st = cache.read_lock();
         return Err(beyond_end(offset, &st.files[file.index]));
     }
     let want = (file.len - offset).min(buf.len() as u64) as usize;
