@@ -556,22 +556,40 @@ fn cat_of_an_endless_stream_copies_as_it_arrives() {
 #[test]
 fn cat_of_dev_zero_with_a_length_runs_in_bounded_memory() {
     // Broke: the whole --length was read into memory before writing.
-    #[allow(clippy::zombie_processes)] // reaped by wait4 below, for its rusage
-    let child = Command::new(env!("CARGO_BIN_EXE_xmmap"))
+    // The peak is read from the running process's own VmHWM while it is
+    // blocked on the pipe: wait4's ru_maxrss would also count the test
+    // process's peak, which the child's address space was cloned from.
+    use std::io::Read as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xmmap"))
         .args(["cat", "--length", "256m", "/dev/zero"])
-        .stdout(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value to be overwritten.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let pid = child.id() as libc::pid_t;
-    // SAFETY: `pid` is our child, not yet waited for; the pointers are live.
-    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(r, pid);
-    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "status {status}");
-    let max_rss = usage.ru_maxrss as u64 * 1024;
-    assert!(max_rss < 64 << 20, "max RSS {max_rss} bytes for 256 MiB copied");
+    let mut out = child.stdout.take().unwrap();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut copied = 0u64;
+    while copied < 200 << 20 {
+        let n = out.read(&mut buf).unwrap();
+        assert!(n > 0, "cat ended after {copied} bytes");
+        copied += n as u64;
+    }
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    let hwm = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .unwrap_or_else(|| panic!("no VmHWM in {status}"));
+    loop {
+        let n = out.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        copied += n as u64;
+    }
+    let st = child.wait().unwrap();
+    assert!(st.success(), "{st}");
+    assert_eq!(copied, 256 << 20);
+    assert!(hwm * 1024 < 64 << 20, "peak RSS {hwm} kB with 200 MiB of 256 MiB copied");
 }
 
 #[test]

@@ -60,6 +60,7 @@ pub(crate) fn add_seals(_file: &File, _seals: u32) -> io::Result<()> {
 }
 
 /// No fs-verity: `Unsupported`.
+#[cfg_attr(not(feature = "memmap2-compat"), allow(dead_code))] // used by compat only
 pub(crate) fn has_verity(_file: &File) -> io::Result<bool> {
     Err(unsupported("fs-verity (statx STATX_ATTR_VERITY)"))
 }
