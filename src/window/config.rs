@@ -137,18 +137,21 @@ impl WindowConfig {
     }
 
     /// With [admission](Self::admission), the reads of
-    /// [`WindowCache::read_at`] shorter than `bytes` that a guarded copy
-    /// would serve at a higher cost than `pread` are read by `pread` even
-    /// when their window is mapped ([`DEFAULT_PREAD_BELOW`] by default; 0
-    /// turns this off). That is the case while every guarded copy asks the
-    /// kernel for the thread's signal state (three system calls; see
-    /// [`guard`](crate::guard)), so until
+    /// [`WindowCache::read_at`] shorter than `bytes` are read by `pread`,
+    /// whether their window is mapped or not, while a guarded copy would
+    /// cost more than `pread` ([`DEFAULT_PREAD_BELOW`] by default; 0 turns
+    /// this off). That is the case while every guarded copy asks the kernel
+    /// for the thread's signal state (three system calls, where `pread`
+    /// makes one; see [`guard`](crate::guard)): until
     /// [`assume_signals_untouched`](crate::guard::assume_signals_untouched)
-    /// is called, and always where the kernel does the guarded copy. The
-    /// window stays mapped (its use is noted, for eviction) and serves
-    /// cursors; [`WindowStats::pread_reads`](crate::WindowStats::pread_reads)
-    /// counts such reads, not `hits`. A file's descriptor then also stays
-    /// open when one window maps all of it, so that `pread` has one.
+    /// is called, and always where the kernel does the guarded copy. Such
+    /// reads map no window and do not count towards a window's proof of
+    /// reuse (a window mapped only to be read by `pread` would be waste);
+    /// windows already mapped stay for cursors and longer reads.
+    /// [`WindowStats::pread_reads`](crate::WindowStats::pread_reads) counts
+    /// them. A file's descriptor then also stays open when one window maps
+    /// all of it, so that `pread` has one; when the descriptor was closed
+    /// to stay within `max_open_files`, the read takes the usual way.
     pub fn pread_below(&mut self, bytes: usize) -> &mut Self {
         self.pread_below = bytes;
         self

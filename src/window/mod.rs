@@ -53,8 +53,9 @@
 //! every guarded copy first asks the kernel for the thread's signal mask
 //! and both fault dispositions, three system calls where `pread` makes
 //! one. So with admission a `read_at` shorter than
-//! [`WindowConfig::pread_below`] is read by `pread` even when its window is
-//! mapped; the window stays (its use noted) for cursors and longer reads.
+//! [`WindowConfig::pread_below`] is read by `pread` meanwhile, even when
+//! its window is mapped, and maps none; mapped windows stay for cursors and
+//! longer reads.
 //!
 //! # Locks
 //!

@@ -88,7 +88,7 @@ pub struct WindowStats {
     pub reopens: u64,
     /// Reads of [`WindowCache::read_at`](super::WindowCache::read_at) (one per
     /// window the bytes span) served by `pread`: because the window was not
-    /// mapped and had not proven reuse, or because it was mapped but the
+    /// mapped and had not proven reuse, or (mapped or not) because the
     /// read was shorter than [`WindowConfig::pread_below`](super::WindowConfig::pread_below) while a guarded
     /// copy costs system calls (those are not counted as `hits`).
     pub pread_reads: u64,
@@ -437,8 +437,10 @@ impl State {
     /// The mapped window of file `f` that serves `offset`, pinned by the
     /// returned reference, if there is one: the whole of a hit, which needs
     /// the lock only for reading. With `by_pread` (a short `read_at` while
-    /// `pread` is the cheaper copy) the file's descriptor instead, counted
-    /// as a read by `pread`, when it is open. Anything else (a miss, a closed file, an
+    /// `pread` is the cheaper copy) the file's descriptor instead, whether
+    /// a window is mapped or not, counted as a read by `pread`, when it is
+    /// open: such reads neither use windows nor make them prove reuse.
+    /// Anything else (a miss, a closed file, an
     /// offset past the end) is left to [`lookup`](Self::lookup).
     pub(super) fn hit(
         &self,
@@ -452,18 +454,19 @@ impl State {
         if entry.closed || offset >= entry.len {
             return None;
         }
-        let slot = entry.find(offset, cfg.window, cfg.overlap)?;
         // Hits read the clock and only misses advance it: eviction, which
         // only a miss asks for, needs no finer order than that.
         let now = self.tick.load(Ordering::Relaxed);
-        entry.last_used.touch(now);
-        slot.last_used.touch(now);
         if by_pread {
             if let Some(fd) = &entry.fd {
+                entry.last_used.touch(now);
                 self.shared.add_pread();
                 return Some(Step::Pread(Arc::clone(fd)));
             }
         }
+        let slot = entry.find(offset, cfg.window, cfg.overlap)?;
+        entry.last_used.touch(now);
+        slot.last_used.touch(now);
         self.shared.add(need);
         Some(Step::Hit(Arc::clone(&slot.win)))
     }
