@@ -29,7 +29,7 @@ pub const DEFAULT_OVERLAP: usize = 20;
 /// [`WindowCache::read_at`] shorter than this go by `pread` while a guarded
 /// copy costs system calls, hit or not (measured in BENCHMARKS.md, "The
 /// window cache").
-pub const DEFAULT_PREAD_BELOW: usize = 64 << 10;
+pub const DEFAULT_PREAD_BELOW: usize = 16 << 10;
 
 /// Descriptors git leaves for everything else (stdin, stdout, stderr and
 /// "22 for work").
