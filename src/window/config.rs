@@ -27,8 +27,9 @@ pub const DEFAULT_OVERLAP: usize = 20;
 
 /// The default of [`WindowConfig::pread_below`]: reads of
 /// [`WindowCache::read_at`] shorter than this go by `pread` while a guarded
-/// copy costs system calls, hit or not (measured in BENCHMARKS.md, "The
-/// window cache").
+/// copy costs system calls, hit or not: below 16 KiB such a copy cost more
+/// than `pread` in `cargo bench -p xmmap-bench --bench window` (BENCHMARKS.md,
+/// "Window cache").
 pub const DEFAULT_PREAD_BELOW: usize = 16 << 10;
 
 /// Descriptors git leaves for everything else (stdin, stdout, stderr and
