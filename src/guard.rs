@@ -92,7 +92,11 @@
 //! costs beyond the copy itself; what they cost against `copy_from_slice`
 //! and `pread(2)`, measured with `cargo bench -p xmmap-bench --bench guard`,
 //! is in BENCHMARKS.md ("What the guard's signal checks cost"), kept there
-//! so that the figures are dated with the run that took them.
+//! so that the figures are dated with the run that took them. A program
+//! that controls its signals can promise what the checks look for and skip
+//! them with the `unsafe` [`assume_signals_untouched`]; without that promise
+//! the [window cache](crate::WindowCache) serves small reads by `pread`
+//! rather than pay for them ([`WindowConfig::pread_below`](crate::WindowConfig::pread_below)).
 //!
 //! On other architectures the kernel does the copy (`process_vm_readv(2)` /
 //! `process_vm_writev(2)` on the own process), which reports a missing page
@@ -140,6 +144,62 @@
 use crate::error::{Error, ErrorKind, Result};
 use crate::map::{Inner, Map, MapMut, MapRaw};
 use crate::sys;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Skips the signal checks of every guarded copy from now on, for the whole
+/// process: the copy no longer asks the kernel for the thread's signal mask
+/// and the `SIGBUS`/`SIGSEGV` dispositions (three system calls per copy;
+/// BENCHMARKS.md, "What the guard's signal checks cost", has what that
+/// saves). It cannot be undone. Where the kernel does the copy (Linux on
+/// architectures other than x86_64) there are no checks and this does
+/// nothing.
+///
+/// # Safety
+///
+/// The checks exist because either of these turns a fault that the guard
+/// would have reported as [`Truncated`](crate::ErrorKind::Truncated) into
+/// the death of the process, and code outside xmmap can do either at any
+/// time. The caller promises, for the rest of the life of the process:
+///
+/// - no thread runs a guarded copy (this module's `read_at`/`write_at`,
+///   [`WindowCache::read_at`](crate::WindowCache::read_at), a cursor's
+///   `read_at`, anything built on them) while it blocks `SIGBUS` or
+///   `SIGSEGV` (`pthread_sigmask`, `sigprocmask`; threads that use
+///   `sigwait` or `signalfd` often block every signal);
+/// - no code replaces or resets the `SIGBUS` or `SIGSEGV` disposition once
+///   xmmap installed its handler (at the first guarded copy): no
+///   `signal(SIGBUS, SIG_DFL)`, no handler installed with `SA_RESETHAND`
+///   after xmmap's, no handler installed later that does not chain to the
+///   one it replaced (a chaining one, as xmmap's own, is fine). Note that
+///   Rust's standard library resets its `SIGSEGV`/`SIGBUS` handler to the
+///   default when one of those signals is sent to the process (`kill`), so
+///   the promise includes that nobody sends them.
+///
+/// # Examples
+///
+/// ```
+/// // SAFETY: this program blocks no signals and installs no handlers.
+/// unsafe { xmmap::guard::assume_signals_untouched() };
+/// assert!(xmmap::guard::signals_assumed_untouched());
+/// ```
+///
+/// Safe code cannot turn the checks off:
+///
+/// ```compile_fail
+/// xmmap::guard::assume_signals_untouched();
+/// ```
+pub unsafe fn assume_signals_untouched() {
+    // SAFETY: passed on to the caller, who promised what the backend asks.
+    unsafe { sys::guard_assume_signals_untouched() };
+    ASSUMED.store(true, Ordering::Relaxed);
+}
+
+/// Whether [`assume_signals_untouched`] was called in this process.
+pub fn signals_assumed_untouched() -> bool {
+    ASSUMED.load(Ordering::Relaxed)
+}
+
+static ASSUMED: AtomicBool = AtomicBool::new(false);
 
 /// Which way a guarded copy goes.
 #[derive(Clone, Copy)]

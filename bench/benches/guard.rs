@@ -7,6 +7,9 @@
 //!     guarded `MapRaw::read_at` against `pread(2)` on the same file
 //!     (target: at least 1.5x the throughput).
 //!
+//! Both run twice: with the guard's signal checks (the default), then
+//! after `guard::assume_signals_untouched()` (which a process cannot undo).
+//!
 //! The files live in /dev/shm (or the temp dir) and are removed afterwards.
 //! Rounds alternate between the contenders; the medians are printed.
 //!
@@ -177,7 +180,18 @@ fn main() {
         || std::env::var("XMMAP_BENCH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0");
     let rounds = if quick { 9 } else { 31 };
     println!("guard bench: medians of {rounds} rounds{}", if quick { " (quick)" } else { "" });
-    sequential_64k(if quick { 64 } else { 256 } * MIB, rounds);
-    sequential_64k(MIB, rounds);
-    random_4k(if quick { 64 } else { 1024 } * MIB, rounds);
+    for checks in [true, false] {
+        if !checks {
+            // Process-wide and for good, so second.
+            // SAFETY: this benchmark blocks no signals and installs no handlers.
+            unsafe { xmmap::guard::assume_signals_untouched() };
+        }
+        println!(
+            "signal checks before each guarded copy: {}",
+            if checks { "on (the default)" } else { "skipped (assume_signals_untouched)" }
+        );
+        sequential_64k(if quick { 64 } else { 256 } * MIB, rounds);
+        sequential_64k(MIB, rounds);
+        random_4k(if quick { 64 } else { 1024 } * MIB, rounds);
+    }
 }

@@ -17,6 +17,15 @@
 //!    (no lock on a hit), beside `pread` from as many threads (what the
 //!    machine's free CPUs give).
 //!
+//! 5. Where a copy out of a mapped window stops costing more than `pread`:
+//!    random hits of 4 KiB to 1 MiB copied from the windows
+//!    (`pread_below(0)`) against `pread` (what sets `DEFAULT_PREAD_BELOW`).
+//!
+//! Then sections 1, 4 (`read_at` only) and 5 again after
+//! `guard::assume_signals_untouched()`, which cannot be undone in a process:
+//! guarded copies skip their three signal-state system calls, and
+//! `read_at` copies its hits from the windows instead of reading by `pread`.
+//!
 //! Each random row times `read_at` with admission (the default: a miss on
 //! a window that has not proven reuse is a `pread`) and without (every
 //! miss maps, git's way); the cursor runs on the cache without admission.
@@ -86,86 +95,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for i in (1..blocks).rev() {
         scattered.swap(i, (rng.next_u64() % (i as u64 + 1)) as usize);
     }
-    let n = 100_000;
-    let mut buf = vec![0u8; BLOCK];
-    // `None`: uniform random blocks instead of zipf. The last rows let the
-    // whole file fit (limit = file size): hits only.
-    for (name, perm, window, budget) in [
-        ("zipf clustered", Some(&clustered), 1 << 20, limit),
-        ("zipf scattered", Some(&scattered), 1 << 20, limit),
-        ("uniform", None, 1 << 20, limit),
-        ("zipf clustered", Some(&clustered), 64 << 10, limit),
-        ("zipf scattered", Some(&scattered), 64 << 10, limit),
-        ("uniform", None, 64 << 10, limit),
-        ("zipf scattered, whole file fits", Some(&scattered), 16 << 20, len),
-        ("uniform, whole file fits", None, 16 << 20, len),
-    ] {
-        let offsets = match perm {
-            Some(perm) => zipf_placed(&mut rng, n, perm, BLOCK as u64),
-            None => (0..n).map(|_| (rng.next_u64() % blocks as u64) * BLOCK as u64).collect(),
-        };
-        let cache = cache_for(budget, window);
-        let h = cache.open(&path)?;
-        let every = cache_mapping_every_miss(budget, window);
-        let he = every.open(&path)?;
-        let (mut t_pread, mut t_cache, mut t_every, mut t_cursor) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        let (mut hits, mut misses) = (0, 0);
-        for _ in 0..ROUNDS {
-            let t = Instant::now();
-            for &off in &offsets {
-                black_box(file.read_at(&mut buf, off)?);
-            }
-            t_pread.push(t.elapsed().as_nanos() as f64 / n as f64);
-
-            let before = cache.stats();
-            let t = Instant::now();
-            for &off in &offsets {
-                black_box(cache.read_at(h, off, &mut buf)?);
-            }
-            t_cache.push(t.elapsed().as_nanos() as f64 / n as f64);
-            let d = delta(&cache.stats(), &before);
-            hits += d.0;
-            misses += d.1;
-
-            let t = Instant::now();
-            for &off in &offsets {
-                black_box(every.read_at(he, off, &mut buf)?);
-            }
-            t_every.push(t.elapsed().as_nanos() as f64 / n as f64);
-
-            // SAFETY: nothing writes the bench file.
-            let mut cursor = unsafe { every.cursor(he)? };
-            let t = Instant::now();
-            for &off in &offsets {
-                let bytes = cursor.at(off)?;
-                let take = bytes.len().min(BLOCK);
-                buf[..take].copy_from_slice(&bytes[..take]);
-                if take < BLOCK {
-                    cursor.read_at(off + take as u64, &mut buf[take..])?;
-                }
-                black_box(&buf);
-            }
-            t_cursor.push(t.elapsed().as_nanos() as f64 / n as f64);
-        }
-        let (p, c, e, k) = (median(t_pread), median(t_cache), median(t_every), median(t_cursor));
-        let s = cache.stats();
-        println!(
-            "random 4 KiB, {name}, window {} KiB: pread {p:.0} ns, read_at {c:.0} ns \
-             ({:.2}x pread; {} by pread, {} by windows, {} admitted, hit rate {:.3}), \
-             read_at mapping every miss {e:.0} ns ({:.2}x), cursor {k:.0} ns ({:.2}x); \
-             peak mapped {} MiB",
-            window >> 10,
-            c / p,
-            s.pread_reads,
-            s.mapped_reads,
-            s.admitted,
-            if hits + misses == 0 { 0.0 } else { hits as f64 / (hits + misses) as f64 },
-            e / p,
-            k / p,
-            s.peak_mapped >> 20
-        );
-    }
+    random_rows(&path, &file, len, limit, &mut rng, &clustered, &scattered)?;
 
     // The floor under a miss: map one window, touch one page, unmap it.
     for window in [1u64 << 20, 64 << 10] {
@@ -279,18 +209,138 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     drop(cursor);
     println!("{}", cache.stats());
 
+    threads(&path, &file, len, &mut rng, &scattered, &[0, 1, 2])?;
+    crossover(&path, &file, len, &mut rng)?;
+
+    // The same with the guard's signal checks skipped (process-wide, so
+    // last): read_at's hits are copies from the windows again.
+    // SAFETY: this benchmark blocks no signals and installs no handlers.
+    unsafe { xmmap::guard::assume_signals_untouched() };
+    println!("with xmmap::guard::assume_signals_untouched():");
+    random_rows(&path, &file, len, limit, &mut rng, &clustered, &scattered)?;
+    threads(&path, &file, len, &mut rng, &scattered, &[1])?;
+    crossover(&path, &file, len, &mut rng)?;
+    std::fs::remove_file(&path)?;
+    Ok(())
+}
+
+/// Section 1: random 4 KiB reads, one row per pattern and window.
+fn random_rows(
+    path: &std::path::Path,
+    file: &File,
+    len: u64,
+    limit: u64,
+    rng: &mut Rng,
+    clustered: &[u64],
+    scattered: &[u64],
+) -> Result<(), Box<dyn std::error::Error>> {
+    let blocks = (len as usize) / BLOCK;
+    let n = 100_000;
+    let mut buf = vec![0u8; BLOCK];
+    // `None`: uniform random blocks instead of zipf. The last rows let the
+    // whole file fit (limit = file size): hits only.
+    for (name, perm, window, budget) in [
+        ("zipf clustered", Some(clustered), 1 << 20, limit),
+        ("zipf scattered", Some(scattered), 1 << 20, limit),
+        ("uniform", None, 1 << 20, limit),
+        ("zipf clustered", Some(clustered), 64 << 10, limit),
+        ("zipf scattered", Some(scattered), 64 << 10, limit),
+        ("uniform", None, 64 << 10, limit),
+        ("zipf scattered, whole file fits", Some(scattered), 16 << 20, len),
+        ("uniform, whole file fits", None, 16 << 20, len),
+    ] {
+        let offsets = match perm {
+            Some(perm) => zipf_placed(rng, n, perm, BLOCK as u64),
+            None => (0..n).map(|_| (rng.next_u64() % blocks as u64) * BLOCK as u64).collect(),
+        };
+        let cache = cache_for(budget, window);
+        let h = cache.open(path)?;
+        let every = cache_mapping_every_miss(budget, window);
+        let he = every.open(path)?;
+        let (mut t_pread, mut t_cache, mut t_every, mut t_cursor) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut hits, mut misses) = (0, 0);
+        for _ in 0..ROUNDS {
+            let t = Instant::now();
+            for &off in &offsets {
+                black_box(file.read_at(&mut buf, off)?);
+            }
+            t_pread.push(t.elapsed().as_nanos() as f64 / n as f64);
+
+            let before = cache.stats();
+            let t = Instant::now();
+            for &off in &offsets {
+                black_box(cache.read_at(h, off, &mut buf)?);
+            }
+            t_cache.push(t.elapsed().as_nanos() as f64 / n as f64);
+            let d = delta(&cache.stats(), &before);
+            hits += d.0;
+            misses += d.1;
+
+            let t = Instant::now();
+            for &off in &offsets {
+                black_box(every.read_at(he, off, &mut buf)?);
+            }
+            t_every.push(t.elapsed().as_nanos() as f64 / n as f64);
+
+            // SAFETY: nothing writes the bench file.
+            let mut cursor = unsafe { every.cursor(he)? };
+            let t = Instant::now();
+            for &off in &offsets {
+                let bytes = cursor.at(off)?;
+                let take = bytes.len().min(BLOCK);
+                buf[..take].copy_from_slice(&bytes[..take]);
+                if take < BLOCK {
+                    cursor.read_at(off + take as u64, &mut buf[take..])?;
+                }
+                black_box(&buf);
+            }
+            t_cursor.push(t.elapsed().as_nanos() as f64 / n as f64);
+        }
+        let (p, c, e, k) = (median(t_pread), median(t_cache), median(t_every), median(t_cursor));
+        let s = cache.stats();
+        println!(
+            "random 4 KiB, {name}, window {} KiB: pread {p:.0} ns, read_at {c:.0} ns \
+             ({:.2}x pread; {} by pread, {} by windows, {} admitted, hit rate {:.3}), \
+             read_at mapping every miss {e:.0} ns ({:.2}x), cursor {k:.0} ns ({:.2}x); \
+             peak mapped {} MiB",
+            window >> 10,
+            c / p,
+            s.pread_reads,
+            s.mapped_reads,
+            s.admitted,
+            if hits + misses == 0 { 0.0 } else { hits as f64 / (hits + misses) as f64 },
+            e / p,
+            k / p,
+            s.peak_mapped >> 20
+        );
+    }
+
+    Ok(())
+}
+
+/// Section 4: random 4 KiB hits from 1, 2 and 4 threads, through each of
+/// `vias` (0 pread, 1 read_at, 2 cursors).
+fn threads(
+    path: &std::path::Path,
+    file: &File,
+    len: u64,
+    rng: &mut Rng,
+    scattered: &[u64],
+    vias: &[u8],
+) -> Result<(), Box<dyn std::error::Error>> {
     // 4. Threads: random 4 KiB hits (the whole file fits) from 1, 2 and 4
     // threads at once, one window over the whole file; `read_at` takes the
     // lock per read, a cursor does not.
     let cache = cache_for(len, len);
-    let h = cache.open(&path)?;
-    let offsets = zipf_placed(&mut rng, 200_000, &scattered, BLOCK as u64);
+    let h = cache.open(path)?;
+    let offsets = zipf_placed(rng, 200_000, scattered, BLOCK as u64);
     // `via`: 0 pread (what the machine gives), 1 read_at, 2 cursors.
     let run = |threads: usize, via: u8| -> f64 {
         let t = Instant::now();
         std::thread::scope(|s| {
             for k in 0..threads {
-                let (cache, offsets, file) = (&cache, &offsets, &file);
+                let (cache, offsets) = (&cache, &offsets);
                 s.spawn(move || {
                     let mut buf = vec![0u8; BLOCK];
                     // SAFETY: nothing writes the bench file.
@@ -316,7 +366,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         });
         t.elapsed().as_secs_f64()
     };
-    for via in [0, 1, 2] {
+    for &via in vias {
         let (mut one, mut two, mut four) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..ROUNDS {
             one.push(run(1, via));
@@ -332,6 +382,63 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             one / median(four)
         );
     }
-    std::fs::remove_file(&path)?;
+    Ok(())
+}
+
+/// Section 5: where a copy out of a mapped window stops costing more than
+/// `pread`: random reads of 4 KiB to 1 MiB, all hits (the whole file
+/// mapped), copied from the windows (`pread_below(0)`) against `pread`.
+fn crossover(
+    path: &std::path::Path,
+    file: &File,
+    len: u64,
+    rng: &mut Rng,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let mut config = WindowConfig::new();
+    config.window_size(16 << 20).mapped_limit(len).pread_below(0);
+    let cache = config.build()?;
+    let h = cache.open(path)?;
+    // SAFETY: nothing writes the bench file.
+    let mut cursor = unsafe { cache.cursor(h)? };
+    for off in (0..len).step_by(8 << 20) {
+        black_box(cursor.at(off)?[0]);
+    }
+    drop(cursor);
+    for size in [
+        4usize << 10,
+        8 << 10,
+        12 << 10,
+        16 << 10,
+        32 << 10,
+        64 << 10,
+        128 << 10,
+        256 << 10,
+        1 << 20,
+    ] {
+        let n = ((256usize << 20) / size).clamp(1_000, 50_000);
+        let offsets: Vec<u64> =
+            (0..n).map(|_| rng.next_u64() % (len / size as u64) * size as u64).collect();
+        let mut buf = vec![0u8; size];
+        let (mut t_pread, mut t_copy) = (Vec::new(), Vec::new());
+        for _ in 0..ROUNDS {
+            let t = Instant::now();
+            for &off in &offsets {
+                black_box(file.read_at(&mut buf, off)?);
+            }
+            t_pread.push(t.elapsed().as_nanos() as f64 / n as f64);
+            let t = Instant::now();
+            for &off in &offsets {
+                black_box(cache.read_at(h, off, &mut buf)?);
+            }
+            t_copy.push(t.elapsed().as_nanos() as f64 / n as f64);
+        }
+        let (p, c) = (median(t_pread), median(t_copy));
+        println!(
+            "crossover, random {} KiB hits: pread {p:.0} ns, read_at from the window {c:.0} ns \
+             ({:.2}x pread)",
+            size >> 10,
+            c / p
+        );
+    }
     Ok(())
 }

@@ -308,8 +308,32 @@ unsafe fn install_once() -> Result<(), i32> {
     Ok(())
 }
 
+/// Set once by [`assume_signals_untouched`]: [`fast_path_ready`] asks
+/// the kernel nothing.
+static UNTOUCHED: AtomicBool = AtomicBool::new(false);
+
+/// From now on, [`fast_path_ready`] says yes without asking the kernel.
+///
+/// # Safety
+/// - From now on, for the life of the process, no thread runs a guarded
+///   copy with `SIGBUS` or `SIGSEGV` blocked, and no code replaces or
+///   resets the `SIGBUS`/`SIGSEGV` disposition after [`install`] (a handler
+///   installed later that chains to ours, as this module documents, is
+///   fine).
+pub(crate) unsafe fn assume_signals_untouched() {
+    UNTOUCHED.store(true, Ordering::Relaxed);
+}
+
+/// Whether [`assume_signals_untouched`] was called.
+pub(crate) fn signals_assumed_untouched() -> bool {
+    UNTOUCHED.load(Ordering::Relaxed)
+}
+
 /// Whether a fault in the copy on this thread would reach `on_fault`
 /// now; re-installs our handler where someone replaced it since.
+///
+/// After [`assume_signals_untouched`] the answer is yes with no system
+/// call: the caller of that function promised what these checks look for.
 ///
 /// Both are asked of the kernel on every copy, because either can change at
 /// any time from outside this crate: the thread's mask (`pthread_sigmask`,
@@ -320,6 +344,9 @@ unsafe fn install_once() -> Result<(), i32> {
 /// copy faults. Re-installing keeps the disposition saved at the first
 /// install as the one faults that are not ours chain to.
 pub(crate) fn fast_path_ready() -> bool {
+    if signals_assumed_untouched() {
+        return true;
+    }
     // SAFETY: all-zero is a valid sigset_t and sigaction; the calls only
     // query, or install `ours()`.
     unsafe {

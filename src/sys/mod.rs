@@ -17,6 +17,19 @@
 //! layers above, which name errnos through [`Errno`] and `madvise` advice
 //! through [`Madv`], never by number.
 //!
+//! Every backend has the same functions with the same signatures (the
+//! compiler checks them through the callers above). Among them, for a new
+//! backend to provide:
+//!
+//! - `pread(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize>`:
+//!   one positional read into `buf` at `offset`, the bytes read (0 at end of
+//!   file), not retried on `EINTR` (the window cache retries);
+//! - `guarded_copy_makes_syscalls() -> bool`: whether every guarded copy
+//!   costs at least one system call now (the window cache then serves small
+//!   reads by `pread`), and `unsafe guard_assume_signals_untouched()`, the
+//!   backend's side of `guard::assume_signals_untouched` (nothing to do where
+//!   the copy asks no signal state).
+//!
 //! # The POSIX backend
 //!
 //! The flag bits above this layer are Linux's ([`flags`], [`prot`]) and the

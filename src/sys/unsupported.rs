@@ -105,6 +105,13 @@ pub(crate) unsafe fn guarded_copy(
 ) -> Result<(), CopyError> {
     Err(CopyError::Os(io::Error::from(io::ErrorKind::Unsupported)))
 }
+pub(crate) unsafe fn guard_assume_signals_untouched() {}
+pub(crate) fn guarded_copy_makes_syscalls() -> bool {
+    true
+}
+pub(crate) fn pread(_file: &File, _buf: &mut [u8], _offset: u64) -> io::Result<usize> {
+    unsupported()
+}
 pub(crate) fn memfd_create(_name: &str) -> io::Result<File> {
     unsupported()
 }

@@ -25,6 +25,13 @@ pub const DEFAULT_MAPPED_LIMIT: u64 =
 /// uses the hash size, 20 bytes for SHA-1).
 pub const DEFAULT_OVERLAP: usize = 20;
 
+/// The default of [`WindowConfig::pread_below`]: reads of
+/// [`WindowCache::read_at`] shorter than this go by `pread` while a guarded
+/// copy costs system calls, hit or not: below 16 KiB such a copy cost more
+/// than `pread` in `cargo bench -p xmmap-bench --bench window` (BENCHMARKS.md,
+/// "Window cache").
+pub const DEFAULT_PREAD_BELOW: usize = 16 << 10;
+
 /// Descriptors git leaves for everything else (stdin, stdout, stderr and
 /// "22 for work").
 const RESERVED_FDS: u64 = 25;
@@ -53,6 +60,7 @@ pub struct WindowConfig {
     overlap: usize,
     limit: Option<Limit>,
     admission: bool,
+    pread_below: usize,
 }
 
 impl Default for WindowConfig {
@@ -73,6 +81,7 @@ impl WindowConfig {
             overlap: DEFAULT_OVERLAP,
             limit: None,
             admission: true,
+            pread_below: DEFAULT_PREAD_BELOW,
         }
     }
 
@@ -128,8 +137,29 @@ impl WindowConfig {
         self
     }
 
-    /// Sets `name` (`window_size`, `mapped_limit`, `max_open_files` or
-    /// `overlap`) from text, with the size syntax of [`Limit`].
+    /// With [admission](Self::admission), the reads of
+    /// [`WindowCache::read_at`] shorter than `bytes` are read by `pread`,
+    /// whether their window is mapped or not, while a guarded copy would
+    /// cost more than `pread` ([`DEFAULT_PREAD_BELOW`] by default; 0 turns
+    /// this off). That is the case while every guarded copy asks the kernel
+    /// for the thread's signal state (three system calls, where `pread`
+    /// makes one; see [`guard`](crate::guard)): until
+    /// [`assume_signals_untouched`](crate::guard::assume_signals_untouched)
+    /// is called, and always where the kernel does the guarded copy. Such
+    /// reads map no window and do not count towards a window's proof of
+    /// reuse (a window mapped only to be read by `pread` would be waste);
+    /// windows already mapped stay for cursors and longer reads.
+    /// [`WindowStats::pread_reads`](crate::WindowStats::pread_reads) counts
+    /// them. A file's descriptor then also stays open when one window maps
+    /// all of it, so that `pread` has one; when the descriptor was closed
+    /// to stay within `max_open_files`, the read takes the usual way.
+    pub fn pread_below(&mut self, bytes: usize) -> &mut Self {
+        self.pread_below = bytes;
+        self
+    }
+
+    /// Sets `name` (`window_size`, `mapped_limit`, `max_open_files`,
+    /// `overlap` or `pread_below`) from text, with the size syntax of [`Limit`].
     ///
     /// # Errors
     ///
@@ -149,10 +179,11 @@ impl WindowConfig {
             "mapped_limit" => self.mapped_limit(n),
             "max_open_files" => self.max_open_files(count(n)?),
             "overlap" => self.overlap(count(n)?),
+            "pread_below" => self.pread_below(count(n)?),
             _ => {
                 return Err(Error::invalid(format!(
                     "window cache has no setting {name:?} (known: window_size, mapped_limit, \
-                     max_open_files, overlap)"
+                     max_open_files, overlap, pread_below)"
                 )))
             }
         };
@@ -191,6 +222,7 @@ impl WindowConfig {
             overlap: self.overlap,
             limit: self.limit,
             admission: self.admission,
+            pread_below: if self.admission { self.pread_below } else { 0 },
         };
         Ok(WindowCache {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
@@ -226,6 +258,8 @@ pub(super) struct Resolved {
     pub(super) overlap: usize,
     pub(super) limit: Option<Limit>,
     pub(super) admission: bool,
+    /// `pread_below`, 0 without admission.
+    pub(super) pread_below: usize,
 }
 
 #[cfg(test)]

@@ -48,6 +48,15 @@
 //! Cursors lend slices and always map. [`WindowStats`] counts the
 //! reads served by `pread`, by mapped windows, and the windows admitted.
 //!
+//! A hit is not always cheaper than `pread` either: until a program calls
+//! [`assume_signals_untouched`](crate::guard::assume_signals_untouched),
+//! every guarded copy first asks the kernel for the thread's signal mask
+//! and both fault dispositions, three system calls where `pread` makes
+//! one. So with admission a `read_at` shorter than
+//! [`WindowConfig::pread_below`] is read by `pread` meanwhile, even when
+//! its window is mapped, and maps none; mapped windows stay for cursors and
+//! longer reads.
+//!
 //! # Locks
 //!
 //! A [`WindowCache`] has one readers-writer lock over its files, windows
@@ -79,9 +88,8 @@
 //!
 //! May call: `map` (through the public [`MapOptions`](crate::MapOptions)), `guard` (the
 //! guarded `MapRaw::read_at`), `limit`, `page`, `sys` (`fstat`,
-//! `getrlimit`, the descriptor's path, and on targets other than Unix its
-//! positional read), and on Unix std's `pread` (`FileExt::read_at`) for
-//! reads served without a window.
+//! `getrlimit`, the descriptor's path, `pread` for reads served without a
+//! window, and whether a guarded copy costs system calls).
 //!
 //! # Safety
 //!
@@ -116,7 +124,9 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use crate::error::{Error, ErrorKind, Result};
 use crate::sys;
 
-pub use config::{WindowConfig, DEFAULT_MAPPED_LIMIT, DEFAULT_OVERLAP, DEFAULT_WINDOW_SIZE};
+pub use config::{
+    WindowConfig, DEFAULT_MAPPED_LIMIT, DEFAULT_OVERLAP, DEFAULT_PREAD_BELOW, DEFAULT_WINDOW_SIZE,
+};
 pub use cursor::WindowCursor;
 pub use state::WindowStats;
 
@@ -306,9 +316,12 @@ impl WindowCache {
     /// reference, or (for [`Need::Bytes`]) the descriptor to `pread` from.
     /// A window to map is mapped with no lock held; windows evicted on the
     /// way are unmapped after the lock is dropped.
-    fn get(&self, file: WindowFile, offset: u64, need: Need) -> Result<Got> {
-        if let Some(win) = self.read_lock().hit(&self.cfg, file.index, offset, need) {
-            return Ok(Got::Window(win));
+    /// With `by_pread`, a hit gives the descriptor too (see [`State::hit`]).
+    fn get(&self, file: WindowFile, offset: u64, need: Need, by_pread: bool) -> Result<Got> {
+        match self.read_lock().hit(&self.cfg, file.index, offset, need, by_pread) {
+            Some(Step::Hit(win)) => return Ok(Got::Window(win)),
+            Some(Step::Pread(fd)) => return Ok(Got::Pread(fd)),
+            _ => {}
         }
         let mut victims = Vec::new();
         let step = self.lock().lookup(&self.cfg, file.index, offset, need, &mut victims);
@@ -330,7 +343,7 @@ impl WindowCache {
 
     /// The window serving `offset` of `file`, pinned by the returned reference.
     fn pin(&self, file: WindowFile, offset: u64) -> Result<Arc<Window>> {
-        match self.get(file, offset, Need::Slice)? {
+        match self.get(file, offset, Need::Slice, false)? {
             Got::Window(win) => Ok(win),
             Got::Pread(..) => unreachable!("a lookup for a slice always gives a window"),
         }
@@ -358,7 +371,7 @@ impl WindowCache {
         let win = {
             let mut st = self.lock();
             match raw {
-                Ok(raw) => st.install(plan, raw, &mut victims),
+                Ok(raw) => st.install(&self.cfg, plan, raw, &mut victims),
                 Err(e) => {
                     st.cancel(plan);
                     Err(e)
@@ -389,10 +402,15 @@ impl WindowCache {
     /// fails.
     pub fn read_at(&self, file: WindowFile, offset: u64, buf: &mut [u8]) -> Result<usize> {
         self.check(file)?;
-        read_loop(self, file, offset, buf, |pos, buf| match self.get(file, pos, Need::Bytes)? {
-            Got::Window(win) => copy_out(&win, pos, buf),
-            Got::Pread(fd) => {
-                pread(&fd, pos, buf, || Arc::clone(&self.read_lock().files[file.index].name))
+        // While a guarded copy costs system calls, `pread` is the cheaper
+        // copy for a short read, window or not (`pread_below`).
+        let by_pread = buf.len() < self.cfg.pread_below && sys::guarded_copy_makes_syscalls();
+        read_loop(self, file, offset, buf, |pos, buf| {
+            match self.get(file, pos, Need::Bytes, by_pread)? {
+                Got::Window(win) => copy_out(&win, pos, buf),
+                Got::Pread(fd) => {
+                    pread(&fd, pos, buf, || Arc::clone(&self.read_lock().files[file.index].name))
+                }
             }
         })
     }
@@ -464,7 +482,7 @@ impl WindowCache {
     /// A snapshot of what the cache did.
     pub fn stats(&self) -> WindowStats {
         let st = self.read_lock();
-        let (shared_hits, shared_mapped_reads) = st.shared.sums();
+        let (shared_hits, shared_mapped_reads, shared_pread_reads) = st.shared.sums();
         let pinned =
             st.files.iter().flat_map(|e| e.windows.values()).filter(|s| s.in_use()).count();
         WindowStats {
@@ -474,6 +492,7 @@ impl WindowCache {
             max_open_files: self.cfg.max_open_files,
             hits: st.c.hits + shared_hits + self.cursor_hits.load(Ordering::Relaxed),
             mapped_reads: st.c.mapped_reads + shared_mapped_reads,
+            pread_reads: st.c.pread_reads + shared_pread_reads,
             pinned_windows: pinned,
             ..st.c
         }
@@ -521,7 +540,7 @@ fn read_loop(
 /// the file's name for an error (it takes the lock).
 fn pread(fd: &File, pos: u64, buf: &mut [u8], name: impl FnOnce() -> Arc<str>) -> Result<usize> {
     loop {
-        match pread_once(fd, buf, pos) {
+        match sys::pread(fd, buf, pos) {
             Ok(0) => {
                 let name = name();
                 return Err(Error::new(
@@ -545,23 +564,6 @@ fn pread(fd: &File, pos: u64, buf: &mut [u8], name: impl FnOnce() -> Arc<str>) -
             }
         }
     }
-}
-
-/// One `pread(2)` of up to `buf.len()` bytes at `pos`. On Unix targets
-/// straight into `buf` through std; elsewhere through the `sys` layer's
-/// positional read into spare capacity and a copy, since `sys` has no
-/// positional read into a slice yet.
-#[cfg(unix)]
-fn pread_once(fd: &File, buf: &mut [u8], pos: u64) -> std::io::Result<usize> {
-    std::os::unix::fs::FileExt::read_at(fd, buf, pos)
-}
-
-#[cfg(not(unix))]
-fn pread_once(fd: &File, buf: &mut [u8], pos: u64) -> std::io::Result<usize> {
-    let mut bytes = Vec::with_capacity(buf.len());
-    let n = sys::read_spare(fd, &mut bytes, buf.len(), Some(pos))?;
-    buf[..n].copy_from_slice(&bytes[..n]);
-    Ok(n)
 }
 
 #[cfg(test)]

@@ -87,8 +87,10 @@ pub struct WindowStats {
     /// Descriptors reopened (after the identity check).
     pub reopens: u64,
     /// Reads of [`WindowCache::read_at`](super::WindowCache::read_at) (one per
-    /// window the bytes span) served by `pread` because the window was not
-    /// mapped and had not proven reuse.
+    /// window the bytes span) served by `pread`: because the window was not
+    /// mapped and had not proven reuse, or (mapped or not) because the
+    /// read was shorter than [`WindowConfig::pread_below`](super::WindowConfig::pread_below) while a guarded
+    /// copy costs system calls (those are not counted as `hits`).
     pub pread_reads: u64,
     /// Reads of `read_at` (one per window the bytes span) served by a mapped
     /// window, hit or newly mapped.
@@ -189,23 +191,38 @@ pub(super) struct HitCounters([Stripe; STRIPES]);
 struct Stripe {
     hits: AtomicU64,
     mapped_reads: AtomicU64,
+    pread_reads: AtomicU64,
 }
 
 impl HitCounters {
-    fn add(&self, need: Need) {
+    fn mine(&self) -> &Stripe {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         thread_local!(static MINE: usize = NEXT.fetch_add(1, Ordering::Relaxed) % STRIPES);
-        let stripe = &self.0[MINE.with(|&i| i)];
+        &self.0[MINE.with(|&i| i)]
+    }
+
+    fn add(&self, need: Need) {
+        let stripe = self.mine();
         stripe.hits.fetch_add(1, Ordering::Relaxed);
         if need == Need::Bytes {
             stripe.mapped_reads.fetch_add(1, Ordering::Relaxed);
         }
     }
 
-    /// The hits and the reads of `read_at` among them, over every stripe.
-    pub(super) fn sums(&self) -> (u64, u64) {
-        self.0.iter().fold((0, 0), |(h, r), s| {
-            (h + s.hits.load(Ordering::Relaxed), r + s.mapped_reads.load(Ordering::Relaxed))
+    /// A read of `read_at` whose window was mapped but which `pread` served.
+    fn add_pread(&self) {
+        self.mine().pread_reads.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The hits, the reads of `read_at` among them, and the reads `pread`
+    /// served on a mapped window, over every stripe.
+    pub(super) fn sums(&self) -> (u64, u64, u64) {
+        self.0.iter().fold((0, 0, 0), |(h, r, p), s| {
+            (
+                h + s.hits.load(Ordering::Relaxed),
+                r + s.mapped_reads.load(Ordering::Relaxed),
+                p + s.pread_reads.load(Ordering::Relaxed),
+            )
         })
     }
 }
@@ -419,7 +436,11 @@ impl State {
 
     /// The mapped window of file `f` that serves `offset`, pinned by the
     /// returned reference, if there is one: the whole of a hit, which needs
-    /// the lock only for reading. Anything else (a miss, a closed file, an
+    /// the lock only for reading. With `by_pread` (a short `read_at` while
+    /// `pread` is the cheaper copy) the file's descriptor instead, whether
+    /// a window is mapped or not, counted as a read by `pread`, when it is
+    /// open: such reads neither use windows nor make them prove reuse.
+    /// Anything else (a miss, a closed file, an
     /// offset past the end) is left to [`lookup`](Self::lookup).
     pub(super) fn hit(
         &self,
@@ -427,19 +448,27 @@ impl State {
         f: usize,
         offset: u64,
         need: Need,
-    ) -> Option<Arc<Window>> {
+        by_pread: bool,
+    ) -> Option<Step> {
         let entry = &self.files[f];
         if entry.closed || offset >= entry.len {
             return None;
         }
-        let slot = entry.find(offset, cfg.window, cfg.overlap)?;
         // Hits read the clock and only misses advance it: eviction, which
         // only a miss asks for, needs no finer order than that.
         let now = self.tick.load(Ordering::Relaxed);
+        if by_pread {
+            if let Some(fd) = &entry.fd {
+                entry.last_used.touch(now);
+                self.shared.add_pread();
+                return Some(Step::Pread(Arc::clone(fd)));
+            }
+        }
+        let slot = entry.find(offset, cfg.window, cfg.overlap)?;
         entry.last_used.touch(now);
         slot.last_used.touch(now);
         self.shared.add(need);
-        Some(Arc::clone(&slot.win))
+        Some(Step::Hit(Arc::clone(&slot.win)))
     }
 
     /// Removes the window of file `f` at `start` and returns it for the
@@ -600,6 +629,7 @@ impl State {
     /// closed meanwhile, so is this one, and the answer is an error.
     pub(super) fn install(
         &mut self,
+        cfg: &Resolved,
         plan: &Plan,
         raw: MapRaw,
         victims: &mut Vec<Arc<Window>>,
@@ -633,8 +663,9 @@ impl State {
         entry
             .windows
             .insert(plan.start, Slot { win: Arc::clone(&win), last_used: Stamp::new(now) });
-        // git closes a pack's descriptor once one window maps all of it.
-        let whole = plan.start == 0 && len == entry.len;
+        // git closes a pack's descriptor once one window maps all of it;
+        // short reads may still want it for `pread` (`pread_below`).
+        let whole = plan.start == 0 && len == entry.len && cfg.pread_below == 0;
         if whole && entry.path.is_some() && entry.fd.take().is_some() {
             self.c.open_files -= 1;
         }

@@ -578,3 +578,84 @@ fn the_guarded_copy_emits_no_fixed_symbol_that_two_versions_would_share() {
     let fixed: Vec<&str> = symbols.lines().filter(|l| l.contains("xmmap_guard")).collect();
     assert!(fixed.is_empty(), "{fixed:?}");
 }
+
+/// With the signal checks skipped (`assume_signals_untouched`, process-wide,
+/// so in a child), guarded reads and writes of a truncated page still give
+/// `Truncated`, through a map and through the window cache, whose short
+/// reads then go through the window rather than `pread`.
+#[test]
+fn with_signals_assumed_untouched_a_truncated_page_is_still_truncated() {
+    let name = this_test!();
+    if is_child(name) {
+        assert!(!xmmap::guard::signals_assumed_untouched());
+        // SAFETY: this child blocks no signals and installs no handlers.
+        unsafe { xmmap::guard::assume_signals_untouched() };
+        assert!(xmmap::guard::signals_assumed_untouched());
+        let page = page_size();
+        let f = TempFile::with(&pattern(2 * page));
+        let file = f.rw();
+        let raw = MapRaw::map(&file).unwrap();
+        let cache = xmmap::WindowConfig::new().window_size(2 * page as u64).build().unwrap();
+        let h = cache.open(&f.path).unwrap();
+        // SAFETY: nothing writes the file while the cursor lives.
+        let mut cursor = unsafe { cache.cursor(h).unwrap() };
+        assert!(cursor.at(0).unwrap().len() >= 8); // maps the window
+        drop(cursor);
+        let before = cache.stats();
+        let mut buf = [0; 8];
+        assert_eq!(cache.read_at(h, 0, &mut buf).unwrap(), 8);
+        assert_eq!(buf[..], pattern(8)[..]);
+        let s = cache.stats();
+        assert_eq!(
+            (s.hits - before.hits, s.mapped_reads - before.mapped_reads, s.pread_reads),
+            (1, 1, 0),
+            "a short hit is copied from the window once copies make no system call:\n{s}"
+        );
+        file.set_len(page as u64).unwrap();
+        let e = raw.read_at(page as u64, &mut [0; 8]).unwrap_err();
+        assert_eq!(*e.kind(), ErrorKind::Truncated { offset: page as u64 });
+        let e = raw.write_at(page as u64 + 3, &[1; 8]).unwrap_err();
+        assert_eq!(*e.kind(), ErrorKind::Truncated { offset: page as u64 + 3 });
+        let e = cache.read_at(h, page as u64, &mut buf).unwrap_err();
+        assert_eq!(*e.kind(), ErrorKind::Truncated { offset: page as u64 }, "{e}");
+        std::process::exit(0);
+    }
+    let status = run_child(name);
+    assert_eq!(status.code(), Some(0), "{status:?}");
+}
+
+/// What the promise of `assume_signals_untouched` is for: broken (a thread
+/// blocks SIGBUS), a guarded read of a truncated page dies of SIGBUS where
+/// the checks would have given `Truncated` (or `Unsupported` on POSIX). Where
+/// the kernel does the copy (Linux off x86_64) there are no checks to skip.
+#[test]
+fn with_signals_assumed_untouched_a_thread_blocking_sigbus_is_not_checked() {
+    let name = this_test!();
+    if is_child(name) {
+        // SAFETY: this child breaks the promise on purpose: the parent
+        // expects it to die of SIGBUS.
+        unsafe { xmmap::guard::assume_signals_untouched() };
+        let page = page_size();
+        let f = TempFile::with(&pattern(2 * page));
+        let file = f.rw();
+        let raw = MapRaw::map(&file).unwrap();
+        raw.read_at(0, &mut [0; 8]).unwrap(); // installs the handler
+        file.set_len(0).unwrap();
+        // SAFETY: all-zero then sigaddset is a valid set.
+        unsafe {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, libc::SIGBUS);
+            assert_eq!(libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()), 0);
+        }
+        let e = raw.read_at(0, &mut [0; 8]).unwrap_err();
+        assert_eq!(*e.kind(), ErrorKind::Truncated { offset: 0 });
+        std::process::exit(0);
+    }
+    let status = run_child(name);
+    if cfg!(target_arch = "x86_64") || POSIX {
+        assert_eq!(signal_of(status), Some(libc::SIGBUS), "{status:?}");
+    } else {
+        assert_eq!(status.code(), Some(0), "{status:?}");
+    }
+}

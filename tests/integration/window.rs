@@ -49,6 +49,12 @@ fn random_reads_match_pread_and_keep_within_mapped_limit() {
         // Every other round without admission: every read_at miss maps.
         let admission = round % 2 == 0;
         let window = 2 * page() * (1 + rng.below(3));
+        // Short reads of mapped windows by pread, or never, or the default.
+        let pread_below = match round % 3 {
+            0 => 0,
+            1 => rng.below(3 * window) as usize,
+            _ => xmmap::window::DEFAULT_PREAD_BELOW,
+        };
         let mapped_limit = rng.below(5 * window);
         let overlap = match rng.below(4) {
             0 => 0,
@@ -69,6 +75,7 @@ fn random_reads_match_pread_and_keep_within_mapped_limit() {
             .overlap(overlap)
             .max_open_files(max_files)
             .admission(admission)
+            .pread_below(pread_below)
             .build()
             .unwrap();
         let handles: Vec<WindowFile> = files.iter().map(|f| cache.open(&f.path).unwrap()).collect();
@@ -663,7 +670,8 @@ fn read_at_serves_a_window_by_pread_until_it_proves_reuse() {
     // pread's time for scattered reads over a file larger than the budget.
     let data = pattern(8 * page() as usize);
     let f = TempFile::with(&data);
-    let cache = WindowConfig::new().window_size(2 * page()).build().unwrap();
+    // pread_below(0): hits of mapped windows are copied from them.
+    let cache = WindowConfig::new().window_size(2 * page()).pread_below(0).build().unwrap();
     let h = cache.open(&f.path).unwrap();
     let mut buf = [0u8; 16];
     for k in 0..3 {
@@ -759,4 +767,45 @@ fn close_unmaps_unused_windows_and_a_pinned_one_lives_until_released() {
     assert_eq!(buf[..], pattern(4 * page() as usize)[..8]);
     let other = WindowCache::new();
     assert_eq!(other.close(h2).unwrap_err().kind(), &ErrorKind::InvalidInput);
+}
+
+/// A short `read_at` whose window is mapped is read by `pread` while a
+/// guarded copy costs system calls (nothing in this process called
+/// `assume_signals_untouched`), and counted as such, not as a hit; a read
+/// of `pread_below` bytes or more, and every read with `pread_below(0)` or
+/// without admission, is copied from the window.
+#[test]
+fn a_short_read_of_a_mapped_window_goes_by_pread_and_is_counted_so() {
+    let data = pattern(4 * page() as usize);
+    let f = TempFile::with(&data);
+    let below = 100;
+    for (admission, pread_below, by_pread) in
+        [(true, below, true), (true, 0, false), (false, below, false)]
+    {
+        let cache = WindowConfig::new()
+            .window_size(2 * page())
+            .admission(admission)
+            .pread_below(pread_below)
+            .build()
+            .unwrap();
+        let h = cache.open(&f.path).unwrap();
+        // SAFETY: nothing writes the test's file.
+        let mut cursor = unsafe { cache.cursor(h).unwrap() };
+        assert!(cursor.at(0).unwrap().len() >= below);
+        drop(cursor);
+        let s0 = cache.stats();
+        let mut buf = vec![0u8; below - 1];
+        cache.read_exact_at(h, 1, &mut buf).unwrap();
+        assert_eq!(buf[..], data[1..below]);
+        let s1 = cache.stats();
+        let counted = (s1.hits - s0.hits, s1.mapped_reads - s0.mapped_reads, s1.pread_reads);
+        let want = if by_pread { (0, 0, 1) } else { (1, 1, 0) };
+        assert_eq!(counted, want, "admission {admission}, pread_below {pread_below}:\n{s1}");
+        let mut buf = vec![0u8; below];
+        cache.read_exact_at(h, 1, &mut buf).unwrap();
+        assert_eq!(buf[..], data[1..=below]);
+        let s2 = cache.stats();
+        assert_eq!((s2.hits - s1.hits, s2.pread_reads - s1.pread_reads), (1, 0), "{s2}");
+        assert_eq!((s2.misses, s2.open_windows), (1, 1), "the window stays mapped: {s2}");
+    }
 }

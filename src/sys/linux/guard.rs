@@ -58,3 +58,28 @@ pub(crate) unsafe fn guarded_copy(
     // SAFETY: passed on to the caller.
     unsafe { kernel::copy(dst, src, len, map_is_src) }
 }
+
+/// Skips the signal checks before each guarded copy from now on (x86_64;
+/// elsewhere the kernel copies and there is nothing to skip).
+///
+/// # Safety
+/// - As `xmmap::guard::assume_signals_untouched`: for the life of the
+///   process no thread runs a guarded copy with `SIGBUS` or `SIGSEGV`
+///   blocked, and no code replaces or resets their dispositions.
+pub(crate) unsafe fn guard_assume_signals_untouched() {
+    // SAFETY: passed on to the caller.
+    #[cfg(target_arch = "x86_64")]
+    unsafe {
+        crate::sys::fault::assume_signals_untouched();
+    }
+}
+
+/// Whether every guarded copy makes at least one system call: the signal
+/// checks on x86_64 until [`guard_assume_signals_untouched`], the kernel's
+/// copy on other architectures.
+pub(crate) fn guarded_copy_makes_syscalls() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    return !crate::sys::fault::signals_assumed_untouched();
+    #[cfg(not(target_arch = "x86_64"))]
+    return true;
+}

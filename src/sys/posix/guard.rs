@@ -67,3 +67,27 @@ pub(crate) unsafe fn guarded_copy(
         Err(CopyError::Os(super::unsupported("a guarded copy on this architecture")))
     }
 }
+
+/// Skips the signal checks before each guarded copy from now on.
+///
+/// # Safety
+/// - As `xmmap::guard::assume_signals_untouched`: for the life of the
+///   process no thread runs a guarded copy with `SIGBUS` or `SIGSEGV`
+///   blocked, and no code replaces or resets their dispositions.
+pub(crate) unsafe fn guard_assume_signals_untouched() {
+    // SAFETY: passed on to the caller.
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    unsafe {
+        crate::sys::fault::assume_signals_untouched();
+    }
+}
+
+/// Whether every guarded copy makes at least one system call (the signal
+/// checks, until [`guard_assume_signals_untouched`]). On architectures
+/// without a guarded copy, yes: reading by `pread` is the only way there.
+pub(crate) fn guarded_copy_makes_syscalls() -> bool {
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    return !crate::sys::fault::signals_assumed_untouched();
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    return true;
+}

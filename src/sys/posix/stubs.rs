@@ -96,6 +96,16 @@ pub(crate) fn fadvise(file: &File, offset: u64, len: u64, advice: i32) -> io::Re
     }
 }
 
+/// `pread(fd, buf, buf.len(), offset)`: one positional read into `buf`,
+/// as many bytes as the kernel gives (0 at end of file). Not retried on
+/// `EINTR`: the caller decides.
+///
+/// # References
+/// - [pread(2)](https://man.freebsd.org/cgi/man.cgi?query=pread&sektion=2)
+pub(crate) fn pread(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    Ok(rustix::io::pread(file, buf, offset)?)
+}
+
 /// `pread(fd, buf, max, offset)`, or `read(fd, buf, max)` when `offset` is
 /// `None`, into the spare capacity of `buf` (at most `max` bytes, and at
 /// most what is spare), extending its length by what was read; retried on
