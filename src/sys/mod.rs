@@ -72,6 +72,7 @@ pub(crate) struct FileInfo {
 }
 
 /// The type bits of `st_mode`.
+#[cfg_attr(not(any(target_os = "linux", target_os = "android")), allow(dead_code))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum FileKind {
     Regular,
@@ -100,6 +101,7 @@ impl FileKind {
 }
 
 /// Which file system holds a file, as far as mapping cares.
+#[cfg_attr(not(any(target_os = "linux", target_os = "android")), allow(dead_code))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum FsKind {
     /// procfs: sizes are 0 and mmap is refused.
