@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 mod bench;
 mod cat;
 mod info;
+mod platform;
 mod residency;
 
 /// Memory-mapped file I/O, measured and explained.

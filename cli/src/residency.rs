@@ -4,7 +4,6 @@
 use std::collections::HashSet;
 use std::fs::File;
 use std::io::Write;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -118,7 +117,7 @@ impl Walk {
             if !args.recursive {
                 return self.skipped.push(format!("{}: is a directory (use -r)", path.display()));
             }
-            if !self.seen.insert((meta.dev(), meta.ino())) {
+            if crate::platform::file_id(&meta).is_some_and(|id| !self.seen.insert(id)) {
                 return;
             }
             self.directories += 1;
@@ -140,7 +139,7 @@ impl Walk {
             return;
         }
         // Hard links are one file.
-        if !self.seen.insert((meta.dev(), meta.ino())) {
+        if crate::platform::file_id(&meta).is_some_and(|id| !self.seen.insert(id)) {
             return;
         }
         match File::open(path) {
