@@ -122,6 +122,11 @@ impl Error {
         self.source.as_ref().and_then(io::Error::raw_os_error)
     }
 
+    /// The errno behind this error, typed, if a system call failed.
+    pub(crate) fn errno(&self) -> Option<crate::sys::Errno> {
+        self.source.as_ref().and_then(crate::sys::Errno::of)
+    }
+
     /// The message without the OS error text.
     pub fn message(&self) -> &str {
         &self.message

@@ -42,10 +42,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::io::{read_mapped, Mapped};
 use crate::map::{Advice, Inner, Map, MapMut, MapOptions, MapRaw};
 use crate::page::{align_down, align_up, page_size, pages_covering};
-use crate::sys::{self, errno, fadv};
-
-/// `ENOSYS`, Linux numbering: a kernel without `cachestat`.
-const ENOSYS: i32 = 38;
+use crate::sys::{self, fadv, Errno};
 
 /// Bytes mapped at a time when a file range is inspected or populated
 /// through a temporary map (less if the mapping limit is lower).
@@ -314,7 +311,7 @@ pub fn of_file(file: &File, offset: u64, len: Option<u64>) -> Result<Residency> 
             cache: Some(CacheCounts { dirty, writeback, evicted, recently_evicted }),
             method: Method::Cachestat,
         }),
-        Err(e) if e.raw_os_error() == Some(errno::EPERM) => Err(Error::with_source(
+        Err(e) if Errno::of(&e) == Some(Errno::PERM) => Err(Error::with_source(
             ErrorKind::PermissionDenied,
             format!(
                 "cachestat of {}: the kernel reports page cache residency only to the file's \
@@ -325,12 +322,7 @@ pub fn of_file(file: &File, offset: u64, len: Option<u64>) -> Result<Residency> 
         )),
         // ENOSYS: before Linux 6.5; EOPNOTSUPP: hugetlbfs; EINVAL: a
         // seccomp filter or an emulator that does not know the call.
-        Err(e)
-            if matches!(
-                e.raw_os_error(),
-                Some(ENOSYS) | Some(errno::EOPNOTSUPP) | Some(errno::EINVAL)
-            ) =>
-        {
+        Err(e) if matches!(Errno::of(&e), Some(Errno::NOSYS | Errno::OPNOTSUPP | Errno::INVAL)) => {
             mincore_of_file(file, pages)
         }
         Err(e) => Err(Error::with_source(
@@ -580,50 +572,25 @@ fn populate_inner(map: Mapped<'_>, inner: &Inner, write: bool) -> Result<()> {
         return Ok(());
     }
     let advice = if write { Advice::PopulateWrite } else { Advice::PopulateRead };
-    let (raw, name) = advice.raw();
     // SAFETY: populating faults pages in; it never changes their contents.
-    match unsafe { inner.advise(raw, name, 0, len) } {
+    match unsafe { inner.advise(advice.madv(), 0, len) } {
         Ok(()) => Ok(()),
         // Before Linux 5.14 the advice is unknown.
-        Err(e) if e.raw_os_error() == Some(errno::EINVAL) => touch_pages(map, inner),
-        // A page the file no longer backs (it would raise SIGBUS).
-        Err(e) if e.raw_os_error() == Some(errno::EFAULT) => {
-            let offset = first_unbacked(inner, raw, name);
-            Err(Error::with_source(
+        Err(e) if e.errno() == Some(Errno::INVAL) => touch_pages(map, inner),
+        Err(e) => match *e.kind() {
+            // A page the file no longer backs (it would raise SIGBUS); the
+            // map found the first one.
+            ErrorKind::Truncated { offset } => Err(Error::with_source(
                 ErrorKind::Truncated { offset },
                 format!(
                     "populate: the file is shorter than the map: map offset {offset} is past its \
                      end (was it truncated?)"
                 ),
-                std::io::Error::from_raw_os_error(errno::EFAULT),
-            ))
-        }
-        Err(e) => Err(e),
+                std::io::Error::from(Errno::FAULT),
+            )),
+            _ => Err(e),
+        },
     }
-}
-
-/// The map offset of the first page that `advice` cannot populate: a
-/// binary search over prefixes, each of which is cheap once populated.
-fn first_unbacked(inner: &Inner, raw: i32, name: &str) -> u64 {
-    let page = page_size();
-    let (_, _, delta) = inner.raw_parts();
-    let lead = delta % page;
-    let pages = pages_covering(delta, inner.len(), page);
-    let prefix_ok = |k: usize| {
-        let bytes = (k * page - lead).min(inner.len());
-        // SAFETY: as in populate_inner.
-        bytes == 0 || unsafe { inner.advise(raw, name, 0, bytes) }.is_ok()
-    };
-    let (mut lo, mut hi) = (0, pages);
-    while hi - lo > 1 {
-        let mid = lo + (hi - lo) / 2;
-        if prefix_ok(mid) {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    (lo * page).saturating_sub(lead) as u64
 }
 
 /// Touches one byte per page, in order, through the guarded positioned read:

@@ -47,19 +47,16 @@
 //! and unmaps each chunk itself, which costs what a plain map costs. The helper is joined
 //! before [`scan`] returns, also when the closure panics.
 //!
-//! May call: `sys`, `page`, `limit`, `map` (for error interpretation).
+//! May call: `sys` (fstat and the load), `page`, `limit`, `map` (whose
+//! `ChunkedMap` owns the mapping and makes every memory system call).
 //!
 //! # Safety
 //!
-//! The reserved range is owned by one [`Reservation`] from the `mmap` that
-//! creates it to the `munmap` that ends it; the file is mapped over it with
-//! `MAP_FIXED` (only inside the reservation, all at once or chunk by chunk,
-//! each range once), and each chunk, a disjoint sub-range, is released
-//! exactly once, in order, by the reader or the helper. The
-//! reservation keeps the prefix that has been released and unmaps only the
-//! rest, so no range is unmapped after it was given back to the kernel.
-//! Whether the `&[u8]` handed to the closure is sound is the caller's
-//! promise (see [`ScanOptions::scan`]).
+//! The mapping is one `ChunkedMap` (see its module for how it owns the
+//! range); each chunk is released exactly once, in order, by the reader or
+//! the helper, after the reader is done with it. Whether the `&[u8]` handed
+//! to the closure is sound is the caller's promise (see
+//! [`ScanOptions::scan`]).
 #![allow(unsafe_code)]
 
 use std::fs::File;
@@ -71,9 +68,9 @@ use std::thread;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::limit::Limit;
-use crate::map::{os_error, Advice};
-use crate::page::{align_up, human, page_size};
-use crate::sys::{self, errno, flags, prot, FileKind};
+use crate::map::ChunkedMap;
+use crate::page::{align_up, page_size};
+use crate::sys::{self, FileKind};
 
 /// The alignment of chunks in the file and in memory: the PMD size of
 /// x86_64 and of aarch64 with 4 KiB pages (or the page size, if larger).
@@ -252,12 +249,11 @@ impl ScanOptions {
             .filter(|&c| c <= (isize::MAX as u64) / 2)
             .ok_or_else(|| Error::invalid(format!("scan: chunk size {} overflows", self.chunk)))?
             as usize;
-        let span = align_up(size as u64, page as u64).unwrap_or(0) as usize;
-        let job = Job { base: 0, size, span, chunk, chunks: span.div_ceil(chunk) };
+        let (span, chunks) = ChunkedMap::layout(size, chunk);
         // Asking costs tens of microseconds (it reads the cgroup's CPU
         // quota): only a file of several chunks can use a helper anyway.
         let forced = self.prefetch == Some(true) || self.background_unmap == Some(true);
-        let parallel = job.chunks > 1
+        let parallel = chunks > 1
             && (self.prefetch != Some(false) || self.background_unmap != Some(false))
             && {
                 let cpus = thread::available_parallelism().map_or(1, NonZeroUsize::get);
@@ -267,7 +263,7 @@ impl ScanOptions {
         let unmap_behind = parallel && self.background_unmap.unwrap_or(true);
         let mut summary = ScanSummary {
             bytes: size as u64,
-            chunks: job.chunks,
+            chunks,
             chunk_size: chunk,
             prefetched: false,
             unmapped_in_background: false,
@@ -287,37 +283,23 @@ impl ScanOptions {
         // it populates the chunk itself — and alone it saves an mmap per
         // chunk. Under a lower limit the reader maps chunk by chunk, alone.
         let whole = limit.check(span as u64).is_ok();
-        let helper_wanted = (prefetch || unmap_behind) && job.chunks > 1 && whole;
-        // Under one huge page alignment buys nothing: let the kernel place
-        // the one chunk, which saves reserving and trimming.
-        let mut reservation = if span < align {
-            Reservation::whole(file, span)?
-        } else {
-            Reservation::new(span, align)?
-        };
-        let job = Job { base: reservation.base, ..job };
-        let premapped = span < align || whole;
-        if span >= align && whole {
-            job.map(file, 0, span)?;
-        }
+        let helper_wanted = (prefetch || unmap_behind) && chunks > 1 && whole;
+        // Under one huge page alignment buys nothing: the map lets the
+        // kernel place the one chunk, which saves reserving and trimming.
+        let map = ChunkedMap::new(file, size, chunk, align, whole)?;
         if !helper_wanted {
-            for k in 0..job.chunks {
-                if premapped {
-                    job.populate(file, k)?;
-                } else {
-                    job.prepare(file, k)?;
-                }
+            for k in 0..chunks {
+                map.prepare(file, k)?;
                 // SAFETY: chunk k is mapped and populated; the caller promised
                 // the file is neither modified nor truncated during the scan.
-                f(unsafe { job.bytes(k) });
-                job.release(k)?;
-                reservation.released = job.end(k);
+                f(unsafe { map.bytes(k) });
+                map.release(k)?;
             }
             return Ok(summary);
         }
 
         let (done_tx, done_rx) = mpsc::channel::<usize>();
-        let shared = Shared { job: &job, reading: AtomicUsize::new(0), ready: AtomicUsize::new(0) };
+        let shared = Shared { map: &map, reading: AtomicUsize::new(0), ready: AtomicUsize::new(0) };
         let ahead = self.ahead;
         let shared = &shared;
         thread::scope(|s| {
@@ -334,23 +316,23 @@ impl ScanOptions {
             };
             summary.prefetched = prefetch;
             summary.unmapped_in_background = unmap_behind;
-            let released = &mut reservation.released;
             let mut read_all = || -> Result<()> {
-                for k in 0..job.chunks {
+                for k in 0..chunks {
                     shared.reading.store(k, Ordering::Release);
                     if shared.ready.load(Ordering::Acquire) <= k {
                         // Not populated ahead (yet): do it now, here.
-                        job.populate(file, k)?;
+                        map.populate(file, k)?;
                     }
                     // SAFETY: chunk k is mapped and populated (by us or by
                     // the helper, which advanced `ready` past it); the
                     // caller promised the file is neither modified nor
                     // truncated during the scan.
-                    f(unsafe { job.bytes(k) });
-                    if !unmap_behind {
-                        job.release(k)?;
+                    f(unsafe { map.bytes(k) });
+                    if unmap_behind {
+                        map.hand_off(k);
+                    } else {
+                        map.release(k)?;
                     }
-                    *released = job.end(k);
                     if helper.is_some() {
                         // The helper releases chunk k (or only counts it,
                         // when the reader unmaps); it drains this channel
@@ -383,7 +365,7 @@ impl ScanOptions {
 /// kernel's share of the work outweighs the scan the two threads split it,
 /// and on a busy machine the reader never waits for the helper.
 struct Shared<'a> {
-    job: &'a Job,
+    map: &'a ChunkedMap,
     /// The chunk the reader is on.
     reading: AtomicUsize,
     /// Chunks below this one that the helper populated (with those the
@@ -404,11 +386,11 @@ impl Shared<'_> {
     ) {
         let finish = |k: usize| {
             if unmap_behind {
-                // Released chunks are in the reservation's released prefix:
+                // Handed-off chunks are in the map's given-back prefix:
                 // a failure here cannot be retried by anyone, and munmap of a
                 // whole chunk of our own fails only when the kernel is out of
                 // memory for splitting the mapping.
-                let _ = self.job.release(k);
+                let _ = self.map.release(k);
             }
         };
         let mut finished = 0;
@@ -421,12 +403,12 @@ impl Shared<'_> {
             }
             if preparing {
                 next = next.max(self.reading.load(Ordering::Acquire) + 1);
-                if next >= self.job.chunks {
+                if next >= self.map.chunks() {
                     preparing = false;
                 } else if next <= finished + ahead {
                     // On an error the reader meets it again, populating the
                     // chunk itself, and reports it.
-                    if self.job.populate(file, next).is_err() {
+                    if self.map.populate(file, next).is_err() {
                         preparing = false;
                     } else {
                         self.ready.fetch_max(next + 1, Ordering::AcqRel);
@@ -481,191 +463,4 @@ impl Shared<'_> {
 pub unsafe fn scan<F: FnMut(&[u8])>(file: &File, f: F) -> Result<ScanSummary> {
     // SAFETY: the caller makes the promise of ScanOptions::scan.
     unsafe { ScanOptions::new().scan(file, f) }
-}
-
-/// The geometry of one scan: chunk `k` covers file bytes
-/// `k * chunk .. min((k + 1) * chunk, size)`, mapped at `base + k * chunk`.
-#[derive(Debug, Clone, Copy)]
-struct Job {
-    base: usize,
-    size: usize,
-    span: usize,
-    chunk: usize,
-    chunks: usize,
-}
-
-impl Job {
-    /// End of chunk `k` in the reservation (page aligned).
-    fn end(&self, k: usize) -> usize {
-        ((k + 1) * self.chunk).min(self.span)
-    }
-
-    /// Maps chunk `k` over its part of the reservation and populates it.
-    fn prepare(&self, file: &File, k: usize) -> Result<()> {
-        let start = k * self.chunk;
-        self.map(file, start, self.end(k) - start)?;
-        self.populate(file, k)
-    }
-
-    /// Maps file bytes `start..start + len` (page aligned) at the same
-    /// offset of the reservation.
-    fn map(&self, file: &File, start: usize, len: usize) -> Result<()> {
-        let addr = self.base + start;
-        // SAFETY: addr..addr+len lies in the reservation, which we own; it
-        // is still reserved (ranges are mapped once, in order, before they
-        // are released), so MAP_FIXED replaces only our own PROT_NONE
-        // placeholder.
-        unsafe {
-            sys::mmap(addr, len, prot::READ, flags::SHARED | flags::FIXED, Some(file), start as u64)
-        }
-        .map(|_| ())
-        .map_err(|e| os_error(e, &format!("scan: mmap of {len} bytes at offset {start}"), None))
-    }
-
-    /// Populates chunk `k`, which is mapped: page tables filled now, and a
-    /// page the file no longer backs is an error instead of a later SIGBUS.
-    fn populate(&self, file: &File, k: usize) -> Result<()> {
-        let start = k * self.chunk;
-        let len = self.end(k) - start;
-        let addr = self.base + start;
-        let (advice, _) = Advice::PopulateRead.raw();
-        // In pieces of one huge page: populating holds the mmap lock for
-        // reading, and the other thread's mmap or munmap waits for it.
-        let populate = || {
-            let mut done = 0;
-            while done < len {
-                let n = (len - done).min(HUGE_ALIGN);
-                // SAFETY: the range is our mapping; populating changes no
-                // contents.
-                unsafe { sys::madvise((addr + done) as *mut u8, n, advice) }?;
-                done += n;
-            }
-            Ok::<(), std::io::Error>(())
-        };
-        match populate() {
-            Ok(()) => Ok(()),
-            Err(e) if e.raw_os_error() == Some(errno::EFAULT) => {
-                Err(self.truncated(file, start, e))
-            }
-            // A kernel before 5.14 has no MADV_POPULATE_READ: the pages fault
-            // in as they are read; check the size instead.
-            Err(e) if e.raw_os_error() == Some(errno::EINVAL) => {
-                let now = sys::fstat(file).map(|i| i.size).unwrap_or(0);
-                if now < (start + len).min(self.size) as u64 {
-                    return Err(self.truncated(file, start, e));
-                }
-                Ok(())
-            }
-            Err(e) => Err(os_error(
-                e,
-                &format!("scan: madvise(MADV_POPULATE_READ) of {len} bytes at offset {start}"),
-                None,
-            )),
-        }
-    }
-
-    fn truncated(&self, file: &File, start: usize, e: std::io::Error) -> Error {
-        let now = sys::fstat(file).map_or_else(|_| "unknown".to_string(), |i| i.size.to_string());
-        Error::with_source(
-            ErrorKind::Truncated { offset: start as u64 },
-            format!(
-                "scan: the file shrank from {} bytes to {now} during the scan; the chunk at \
-                 offset {start} is no longer backed (check who truncates the file)",
-                self.size
-            ),
-            e,
-        )
-    }
-
-    /// The bytes of chunk `k` handed to the reader.
-    ///
-    /// # Safety
-    /// - Chunk `k` must be mapped and populated, and the file unchanged.
-    unsafe fn bytes<'a>(&self, k: usize) -> &'a [u8] {
-        let start = k * self.chunk;
-        let len = ((k + 1) * self.chunk).min(self.size) - start;
-        // SAFETY: the chunk is mapped readable for at least `len` bytes;
-        // the caller vouches for the file.
-        unsafe { std::slice::from_raw_parts((self.base + start) as *const u8, len) }
-    }
-
-    /// Unmaps chunk `k`.
-    fn release(&self, k: usize) -> Result<()> {
-        let start = k * self.chunk;
-        let len = self.end(k) - start;
-        // SAFETY: chunk k is ours and the reader is done with it; it is
-        // released once (the reservation forgets it after this).
-        unsafe { sys::munmap((self.base + start) as *mut u8, len) }.map_err(|e| {
-            os_error(e, &format!("scan: munmap of {len} bytes at offset {start}"), None)
-        })
-    }
-}
-
-/// A range of address space reserved `PROT_NONE` and aligned, owned until
-/// dropped; the first `released` bytes have been given back already.
-struct Reservation {
-    base: usize,
-    span: usize,
-    released: usize,
-}
-
-impl Reservation {
-    /// Maps the first `span` bytes of `file` where the kernel likes; the
-    /// reservation then holds the file's one chunk, already mapped.
-    fn whole(file: &File, span: usize) -> Result<Reservation> {
-        // SAFETY: no MAP_FIXED: the kernel picks free address space.
-        let base = unsafe { sys::mmap(0, span, prot::READ, flags::SHARED, Some(file), 0) }
-            .map_err(|e| os_error(e, &format!("scan: mmap of {span} bytes at offset 0"), None))?;
-        Ok(Reservation { base: base as usize, span, released: 0 })
-    }
-
-    /// Reserves `span` bytes starting at a multiple of `align`.
-    fn new(span: usize, align: usize) -> Result<Reservation> {
-        let page = page_size();
-        let want = span.checked_add(align - page).ok_or_else(|| {
-            Error::invalid(format!("scan: reserving {span} bytes of address space overflows"))
-        })?;
-        let anon = flags::PRIVATE | flags::ANONYMOUS | flags::NORESERVE;
-        // SAFETY: no MAP_FIXED: the kernel picks free address space.
-        let raw = unsafe { sys::mmap(0, want, prot::NONE, anon, None, 0) }.map_err(|e| {
-            os_error(e, &format!("scan: reserving {} of address space", human(want as u64)), None)
-        })? as usize;
-        let base = align_up(raw as u64, align as u64).unwrap_or(raw as u64) as usize;
-        let head = base - raw;
-        let tail = want - head - span;
-        let trim = |addr: usize, len: usize| {
-            if len == 0 {
-                return Ok(());
-            }
-            // SAFETY: addr..addr+len is slack of our own reservation, never
-            // handed out.
-            unsafe { sys::munmap(addr as *mut u8, len) }
-        };
-        // Trimming the edge of a mapping fails only for lack of memory; then
-        // give back what is still ours (never a range already released,
-        // which another thread may have mapped since).
-        if let Err(e) = trim(raw, head) {
-            // SAFETY: nothing of the reservation was released yet.
-            let _ = unsafe { sys::munmap(raw as *mut u8, want) };
-            return Err(os_error(e, "scan: trimming the reserved address space", None));
-        }
-        if let Err(e) = trim(base + span, tail) {
-            // SAFETY: only the head slack was released; base.. is ours.
-            let _ = unsafe { sys::munmap(base as *mut u8, want - head) };
-            return Err(os_error(e, "scan: trimming the reserved address space", None));
-        }
-        Ok(Reservation { base, span, released: 0 })
-    }
-}
-
-impl Drop for Reservation {
-    fn drop(&mut self) {
-        let rest = self.span - self.released;
-        if rest != 0 {
-            // SAFETY: base+released..base+span is still ours: chunks are
-            // released in order and `released` marks the end of the last
-            // one given back. Nothing refers to it any more.
-            let _ = unsafe { sys::munmap((self.base + self.released) as *mut u8, rest) };
-        }
-    }
 }

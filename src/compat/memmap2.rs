@@ -147,15 +147,10 @@ use std::ops::{Deref, DerefMut};
 use std::os::fd::{AsRawFd, FromRawFd, RawFd};
 
 use crate::map::Inner;
+use crate::sys::Errno;
 use crate::{Map, MapMut, MapOptions, MapRaw};
 
 pub use crate::RemapOptions;
-
-/// `EBADF`, the same number on every Unix.
-const EBADF: i32 = 9;
-/// `ENODEV`, the same number on every Unix: what the kernel says for a file
-/// that cannot be mapped.
-const ENODEV: i32 = 19;
 
 // ---------------------------------------------------------------------------
 // Descriptors
@@ -218,7 +213,7 @@ impl MmapRawDescriptor {
     fn file(&self) -> io::Result<ManuallyDrop<File>> {
         if self.0 < 0 {
             // `File::from_raw_fd` asserts against -1; the kernel would say EBADF.
-            return Err(io::Error::from_raw_os_error(EBADF));
+            return Err(Errno::BADF.into());
         }
         // SAFETY: the `File` is wrapped in `ManuallyDrop` at once and lives
         // only for one constructor call, so it never closes the caller's
@@ -242,7 +237,7 @@ impl MmapRawDescriptor {
 fn io_error(e: crate::Error) -> io::Error {
     match (e.raw_os_error(), e.kind()) {
         (Some(code), _) => io::Error::from_raw_os_error(code),
-        (None, crate::ErrorKind::NotMappable) => io::Error::from_raw_os_error(ENODEV),
+        (None, crate::ErrorKind::NotMappable) => Errno::NODEV.into(),
         (None, _) => e.into(),
     }
 }
@@ -291,30 +286,6 @@ impl Bytes for MapRaw {
     fn bytes(&self) -> usize {
         self.len()
     }
-}
-
-// ---------------------------------------------------------------------------
-// Moving the owner of a mapping between native faces
-
-// The moves below rely on each face being its `Inner` alone: a face that
-// grows a field must stop compiling here rather than leak or lose it.
-const _: () = assert!(std::mem::size_of::<Map>() == std::mem::size_of::<Inner>());
-const _: () = assert!(std::mem::size_of::<MapMut>() == std::mem::size_of::<Inner>());
-
-/// The mapping out of a native read face, for another face to own.
-fn inner_of_map(map: Map) -> Inner {
-    let map = ManuallyDrop::new(map);
-    // SAFETY: `Map` is a wrapper whose only field is its `Inner`; the `Map`
-    // is never dropped, so after this read the returned `Inner` is the one
-    // owner of the mapping.
-    unsafe { std::ptr::read(map.inner()) }
-}
-
-/// The mapping out of a native write face, for another face to own.
-fn inner_of_map_mut(map: MapMut) -> Inner {
-    let map = ManuallyDrop::new(map);
-    // SAFETY: as in `inner_of_map`: `MapMut`'s only field is its `Inner`.
-    unsafe { std::ptr::read(map.inner()) }
 }
 
 // ---------------------------------------------------------------------------
@@ -436,7 +407,10 @@ impl Advice {
     /// assert!(xmmap::compat::memmap2::Advice::Normal.is_supported());
     /// ```
     pub fn is_supported(self) -> bool {
-        advice_known(self as i32)
+        crate::map::advice_known(match self.native() {
+            NativeAdvice::Safe(advice) => advice.madv(),
+            NativeAdvice::Poison => crate::UncheckedAdvice::HwPoison.madv(),
+        })
     }
 }
 
@@ -458,14 +432,8 @@ impl UncheckedAdvice {
     /// assert!(xmmap::compat::memmap2::UncheckedAdvice::DontNeed.is_supported());
     /// ```
     pub fn is_supported(self) -> bool {
-        advice_known(self as i32)
+        crate::map::advice_known(self.native().madv())
     }
-}
-
-fn advice_known(advice: i32) -> bool {
-    // SAFETY: an empty range owns no memory and changes none; with a length
-    // of 0 the kernel only validates the advice.
-    unsafe { crate::sys::madvise(std::ptr::null_mut(), 0, advice) }.is_ok()
 }
 
 // ---------------------------------------------------------------------------
@@ -887,7 +855,7 @@ impl MmapOptions {
             // as it is.
             unsafe { o.map_mut(f) }
         })?;
-        Ok(MmapRaw { raw: MapRaw::from_inner(inner_of_map_mut(map)), placeholder })
+        Ok(MmapRaw { raw: MapRaw::from_inner(map.into_inner()), placeholder })
     }
 
     /// Maps `file` read-only and shared, handing out only raw pointers.
@@ -1504,17 +1472,14 @@ unsafe impl stable_deref_trait::StableDeref for MmapMut {}
 impl From<Mmap> for MmapRaw {
     /// The same mapping, handing out pointers only.
     fn from(value: Mmap) -> MmapRaw {
-        MmapRaw { raw: MapRaw::from_inner(inner_of_map(value.map)), placeholder: value.placeholder }
+        MmapRaw { raw: MapRaw::from_inner(value.map.into_inner()), placeholder: value.placeholder }
     }
 }
 
 impl From<MmapMut> for MmapRaw {
     /// The same mapping, handing out pointers only.
     fn from(value: MmapMut) -> MmapRaw {
-        MmapRaw {
-            raw: MapRaw::from_inner(inner_of_map_mut(value.map)),
-            placeholder: value.placeholder,
-        }
+        MmapRaw { raw: MapRaw::from_inner(value.map.into_inner()), placeholder: value.placeholder }
     }
 }
 
@@ -1757,7 +1722,7 @@ mod tests {
     #[test]
     fn refusals_before_the_call_get_the_kind_of_the_call_they_spare() {
         let e = io_error(Error::new(ErrorKind::NotMappable, "a pipe"));
-        assert_eq!(e.raw_os_error(), Some(ENODEV));
+        assert_eq!(e.raw_os_error(), Some(Errno::NODEV.raw_os_error()));
         let e = io_error(Error::invalid("range"));
         assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
         let e = io_error(Error::new(ErrorKind::LimitExceeded { requested: 2, limit: 1 }, "over"));

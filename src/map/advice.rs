@@ -1,5 +1,7 @@
 //! `madvise(2)` advice: the safe set and the set that changes contents.
 
+use crate::sys::Madv;
+
 /// Advice that never changes what a map reads: safe to give at any time
 /// ([`Map::advise`](crate::Map::advise)).
 #[non_exhaustive]
@@ -46,25 +48,25 @@ pub enum Advice {
 }
 
 impl Advice {
-    pub(crate) fn raw(self) -> (i32, &'static str) {
+    pub(crate) fn madv(self) -> Madv {
         match self {
-            Advice::Normal => (libc_madv::NORMAL, "MADV_NORMAL"),
-            Advice::Random => (libc_madv::RANDOM, "MADV_RANDOM"),
-            Advice::Sequential => (libc_madv::SEQUENTIAL, "MADV_SEQUENTIAL"),
-            Advice::WillNeed => (libc_madv::WILLNEED, "MADV_WILLNEED"),
-            Advice::DontFork => (libc_madv::DONTFORK, "MADV_DONTFORK"),
-            Advice::DoFork => (libc_madv::DOFORK, "MADV_DOFORK"),
-            Advice::Mergeable => (libc_madv::MERGEABLE, "MADV_MERGEABLE"),
-            Advice::Unmergeable => (libc_madv::UNMERGEABLE, "MADV_UNMERGEABLE"),
-            Advice::HugePage => (libc_madv::HUGEPAGE, "MADV_HUGEPAGE"),
-            Advice::NoHugePage => (libc_madv::NOHUGEPAGE, "MADV_NOHUGEPAGE"),
-            Advice::DontDump => (libc_madv::DONTDUMP, "MADV_DONTDUMP"),
-            Advice::DoDump => (libc_madv::DODUMP, "MADV_DODUMP"),
-            Advice::Cold => (libc_madv::COLD, "MADV_COLD"),
-            Advice::PageOut => (libc_madv::PAGEOUT, "MADV_PAGEOUT"),
-            Advice::PopulateRead => (libc_madv::POPULATE_READ, "MADV_POPULATE_READ"),
-            Advice::PopulateWrite => (libc_madv::POPULATE_WRITE, "MADV_POPULATE_WRITE"),
-            Advice::Collapse => (libc_madv::COLLAPSE, "MADV_COLLAPSE"),
+            Advice::Normal => Madv::Normal,
+            Advice::Random => Madv::Random,
+            Advice::Sequential => Madv::Sequential,
+            Advice::WillNeed => Madv::WillNeed,
+            Advice::DontFork => Madv::DontFork,
+            Advice::DoFork => Madv::DoFork,
+            Advice::Mergeable => Madv::Mergeable,
+            Advice::Unmergeable => Madv::Unmergeable,
+            Advice::HugePage => Madv::HugePage,
+            Advice::NoHugePage => Madv::NoHugePage,
+            Advice::DontDump => Madv::DontDump,
+            Advice::DoDump => Madv::DoDump,
+            Advice::Cold => Madv::Cold,
+            Advice::PageOut => Madv::PageOut,
+            Advice::PopulateRead => Madv::PopulateRead,
+            Advice::PopulateWrite => Madv::PopulateWrite,
+            Advice::Collapse => Madv::Collapse,
         }
     }
 }
@@ -93,48 +95,24 @@ pub enum UncheckedAdvice {
     HwPoison,
 }
 
+/// Whether the running kernel knows `advice` (`madvise` of an empty range at
+/// address 0, which only checks the advice).
+#[cfg_attr(not(feature = "memmap2-compat"), allow(dead_code))] // used by compat only
+pub(crate) fn known(advice: Madv) -> bool {
+    // SAFETY: an empty range owns no memory and changes none; with a length
+    // of 0 the kernel only validates the advice.
+    unsafe { crate::sys::madvise(std::ptr::null_mut(), 0, advice) }.is_ok()
+}
+
 impl UncheckedAdvice {
-    pub(crate) fn raw(self) -> (i32, &'static str) {
+    pub(crate) fn madv(self) -> Madv {
         match self {
-            UncheckedAdvice::DontNeed => (libc_madv::DONTNEED, "MADV_DONTNEED"),
-            UncheckedAdvice::Free => (libc_madv::FREE, "MADV_FREE"),
-            UncheckedAdvice::Remove => (libc_madv::REMOVE, "MADV_REMOVE"),
-            UncheckedAdvice::WipeOnFork => (libc_madv::WIPEONFORK, "MADV_WIPEONFORK"),
-            UncheckedAdvice::KeepOnFork => (libc_madv::KEEPONFORK, "MADV_KEEPONFORK"),
-            UncheckedAdvice::HwPoison => (libc_madv::HWPOISON, "MADV_HWPOISON"),
+            UncheckedAdvice::DontNeed => Madv::DontNeed,
+            UncheckedAdvice::Free => Madv::Free,
+            UncheckedAdvice::Remove => Madv::Remove,
+            UncheckedAdvice::WipeOnFork => Madv::WipeOnFork,
+            UncheckedAdvice::KeepOnFork => Madv::KeepOnFork,
+            UncheckedAdvice::HwPoison => Madv::HwPoison,
         }
     }
-}
-
-/// Whether `raw` is `MADV_POPULATE_READ` or `MADV_POPULATE_WRITE`, whose
-/// `EFAULT` means a page would raise `SIGBUS` (the file no longer backs it).
-pub(super) fn populates(raw: i32) -> bool {
-    matches!(raw, libc_madv::POPULATE_READ | libc_madv::POPULATE_WRITE)
-}
-
-/// Linux's `MADV_*` numbers (the same on every architecture xmmap builds for).
-mod libc_madv {
-    pub(super) const NORMAL: i32 = 0;
-    pub(super) const RANDOM: i32 = 1;
-    pub(super) const SEQUENTIAL: i32 = 2;
-    pub(super) const WILLNEED: i32 = 3;
-    pub(super) const DONTNEED: i32 = 4;
-    pub(super) const FREE: i32 = 8;
-    pub(super) const REMOVE: i32 = 9;
-    pub(super) const DONTFORK: i32 = 10;
-    pub(super) const DOFORK: i32 = 11;
-    pub(super) const MERGEABLE: i32 = 12;
-    pub(super) const UNMERGEABLE: i32 = 13;
-    pub(super) const HUGEPAGE: i32 = 14;
-    pub(super) const NOHUGEPAGE: i32 = 15;
-    pub(super) const DONTDUMP: i32 = 16;
-    pub(super) const DODUMP: i32 = 17;
-    pub(super) const WIPEONFORK: i32 = 18;
-    pub(super) const KEEPONFORK: i32 = 19;
-    pub(super) const COLD: i32 = 20;
-    pub(super) const PAGEOUT: i32 = 21;
-    pub(super) const POPULATE_READ: i32 = 22;
-    pub(super) const POPULATE_WRITE: i32 = 23;
-    pub(super) const COLLAPSE: i32 = 25;
-    pub(super) const HWPOISON: i32 = 100;
 }

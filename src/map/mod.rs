@@ -4,7 +4,10 @@
 //! the offset from the page boundary to the first byte handed out) and does
 //! every range check, advice, flush, protection change, resize, split and the
 //! unmap. [`Map`], [`MapMut`] and [`MapRaw`] are thin faces over it that
-//! decide what a caller may do, not how it is done.
+//! decide what a caller may do, not how it is done. The one other owner,
+//! `ChunkedMap`, holds a file mapped chunk by chunk into one reserved range
+//! for [`scan`](crate::scan()). No module outside this one maps, unmaps,
+//! resizes, protects or advises memory.
 //!
 //! May call: `sys`, `page`, `limit`, `error`.
 //!
@@ -19,21 +22,26 @@
 #![allow(unsafe_code)]
 
 mod advice;
+mod chunked;
+mod errors;
 mod options;
+mod plan;
 mod types;
 
-use std::io;
 use std::ptr::NonNull;
 
+#[cfg_attr(not(feature = "memmap2-compat"), allow(unused_imports))] // used by compat only
+pub(crate) use advice::known as advice_known;
 pub use advice::{Advice, UncheckedAdvice};
+pub(crate) use chunked::ChunkedMap;
 pub use options::MapOptions;
 pub use types::{Map, MapMut, MapRaw, Protection, RemapOptions};
 
+use errors::{lock_error, os_error, unbacked};
+
 use crate::error::{Error, ErrorKind, Result};
-use crate::limit;
-use crate::page::{align_down, human, page_size};
-use crate::sys;
-use crate::sys::errno as libc_errno;
+use crate::page::{align_down, page_size};
+use crate::sys::{self, Errno, Madv};
 
 /// The one owner of a mapping.
 pub(crate) struct Inner {
@@ -127,21 +135,15 @@ impl Inner {
     /// # Safety
     /// - Advice that changes contents must not be given while references into
     ///   the range rely on them.
-    pub(crate) unsafe fn advise(
-        &self,
-        advice: i32,
-        name: &str,
-        offset: usize,
-        len: usize,
-    ) -> Result<()> {
+    pub(crate) unsafe fn advise(&self, advice: Madv, offset: usize, len: usize) -> Result<()> {
         let (ptr, span) = self.check_range("advise", offset, len)?;
         if span == 0 || self.map_len == 0 {
             return Ok(());
         }
         // SAFETY: the range is ours; the caller accepts the advice's effect.
         unsafe { sys::madvise(ptr, span, advice) }.map_err(|e| {
-            let what = format!("madvise({name}) of {len} bytes at map offset {offset}");
-            if e.raw_os_error() == Some(libc_errno::EFAULT) && advice::populates(advice) {
+            let what = format!("madvise({}) of {len} bytes at map offset {offset}", advice.name());
+            if unbacked(&e, advice) {
                 // The kernel's "a SIGBUS would have been raised": a page the
                 // file no longer backs. Say which, as guarded access does.
                 let lost = self.first_unbacked(ptr, span, advice).max(offset as u64);
@@ -162,7 +164,7 @@ impl Inner {
     /// (a populate) cannot fault in, found by halving: populating a prefix
     /// succeeds exactly when every page of it is backed, and the pages
     /// before the first lost one are populated already.
-    fn first_unbacked(&self, ptr: *mut u8, span: usize, advice: i32) -> u64 {
+    fn first_unbacked(&self, ptr: *mut u8, span: usize, advice: Madv) -> u64 {
         let pages = span.div_ceil(self.granule);
         let (mut ok, mut bad) = (0, pages);
         while bad - ok > 1 {
@@ -248,7 +250,7 @@ impl Inner {
         // SAFETY: we own base..base+map_len; the caller holds no references.
         let p = unsafe { sys::mremap(self.base.as_ptr(), self.map_len, total, may_move) }.map_err(
             |e| {
-                if e.raw_os_error() == Some(libc_errno::EFAULT) {
+                if Errno::of(&e) == Some(Errno::FAULT) {
                     return Error::with_source(
                         ErrorKind::InvalidInput,
                         format!(
@@ -346,86 +348,4 @@ impl Drop for Inner {
             let _ = unsafe { sys::munmap(self.base.as_ptr(), self.map_len) };
         }
     }
-}
-
-/// Turns a failed memory system call into an [`Error`] that names the
-/// operation and says what to check. `what` describes the call and its
-/// arguments; `path` names the file when there is one.
-pub(crate) fn os_error(err: io::Error, what: &str, path: Option<&str>) -> Error {
-    let at = path.map_or_else(String::new, |p| format!(" of {p}"));
-    let code = err.raw_os_error().unwrap_or(0);
-    match code {
-        libc_errno::ENOMEM => Error::with_source(ErrorKind::OutOfMemory, limit::ENOMEM_MESSAGE, err)
-            .detail(format!("{what}{at}; {}", limit::enomem_hint())),
-        libc_errno::EAGAIN => Error::with_source(
-            ErrorKind::OutOfMemory,
-            format!("{what}{at}: the kernel could not lock or reserve the memory"),
-            err,
-        )
-        .detail(limit::enomem_hint()),
-        libc_errno::EEXIST => Error::with_source(
-            ErrorKind::AlreadyMapped,
-            format!("{what}{at}: address range already mapped"),
-            err,
-        ),
-        libc_errno::EACCES | libc_errno::EPERM => Error::with_source(
-            ErrorKind::PermissionDenied,
-            format!(
-                "{what}{at}: permission denied (check the descriptor's access mode, the file's \
-                 seals and whether the mount is noexec)"
-            ),
-            err,
-        ),
-        libc_errno::ENODEV => Error::with_source(
-            ErrorKind::NotMappable,
-            format!("{what}{at}: this file system does not support memory mapping; read the file instead"),
-            err,
-        ),
-        libc_errno::EOPNOTSUPP => Error::with_source(
-            ErrorKind::Unsupported,
-            format!("{what}{at}: not supported here"),
-            err,
-        ),
-        libc_errno::EINVAL => Error::with_source(
-            ErrorKind::InvalidInput,
-            format!("{what}{at}: the kernel rejected the arguments"),
-            err,
-        ),
-        _ => Error::with_source(ErrorKind::Io, format!("{what}{at}"), err),
-    }
-}
-
-/// `mlock` and `MAP_LOCKED` failures: name `RLIMIT_MEMLOCK` and its value.
-pub(crate) fn lock_error(err: io::Error, requested: u64) -> Error {
-    let limit = sys::getrlimit(sys::Resource::Memlock).current;
-    let code = err.raw_os_error().unwrap_or(0);
-    let over = limit.is_some_and(|l| requested > l) && !sys::has_cap_ipc_lock();
-    if matches!(code, libc_errno::ENOMEM | libc_errno::EAGAIN | libc_errno::EPERM)
-        && (over || code == libc_errno::EPERM)
-    {
-        let shown =
-            limit.map_or_else(|| "unlimited".to_string(), |l| format!("{l} bytes ({})", human(l)));
-        return Error::with_source(
-            ErrorKind::LockLimit { requested, limit },
-            format!(
-                "cannot lock {requested} bytes ({}) into memory: RLIMIT_MEMLOCK is {shown}; raise \
-                 it (ulimit -l, limits.conf) or grant CAP_IPC_LOCK",
-                human(requested)
-            ),
-            err,
-        );
-    }
-    if code == libc_errno::ENOMEM {
-        // mlock's ENOMEM is not mmap's: git's "mmap failed" hint would mislead.
-        return Error::with_source(
-            ErrorKind::OutOfMemory,
-            format!(
-                "mlock of {requested} bytes: part of the range could not be locked (pages past \
-                 the end of a file truncated under the map, or memory exhausted)"
-            ),
-            err,
-        )
-        .detail(limit::enomem_hint());
-    }
-    os_error(err, &format!("mlock of {requested} bytes"), None)
 }

@@ -99,6 +99,12 @@ macro_rules! common {
                 $T { inner }
             }
 
+            /// The mapping's owner, for another face to own.
+            #[allow(dead_code)] // for compat
+            pub(crate) fn into_inner(self) -> Inner {
+                self.inner
+            }
+
             #[allow(dead_code)] // for residency and guarded access
             pub(crate) fn inner(&self) -> &Inner {
                 &self.inner
@@ -139,9 +145,8 @@ macro_rules! common {
             /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput)
             /// if the range overflows or leaves the map; the kernel's refusal.
             pub fn advise_range(&self, advice: Advice, offset: usize, len: usize) -> Result<()> {
-                let (raw, name) = advice.raw();
                 // SAFETY: safe advice never changes what the map reads.
-                unsafe { self.inner.advise(raw, name, offset, len) }
+                unsafe { self.inner.advise(advice.madv(), offset, len) }
             }
 
             /// Gives advice that can change the map's contents.
@@ -174,9 +179,8 @@ macro_rules! common {
                 offset: usize,
                 len: usize,
             ) -> Result<()> {
-                let (raw, name) = advice.raw();
                 // SAFETY: passed on to the caller.
-                unsafe { self.inner.advise(raw, name, offset, len) }
+                unsafe { self.inner.advise(advice.madv(), offset, len) }
             }
 
             /// Locks the map's pages into memory (`mlock(2)`).

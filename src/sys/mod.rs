@@ -9,7 +9,8 @@
 //! Functions are thin and shaped like the system calls they wrap: they take
 //! raw pointers and lengths, return the raw OS error as an [`std::io::Error`],
 //! and never interpret it. Turning an errno into advice is the job of the
-//! layers above.
+//! layers above, which name errnos through [`Errno`] and `madvise` advice
+//! through [`Madv`], never by number.
 //!
 //! # Safety
 //!
@@ -22,12 +23,14 @@
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod linux;
 #[cfg(any(target_os = "linux", target_os = "android"))]
-pub(crate) use linux::*;
+use linux as backend;
 
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 mod unsupported;
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
-pub(crate) use unsupported::*;
+use unsupported as backend;
+
+pub(crate) use backend::*;
 
 /// Protection bits, with Linux's values (the stub uses the same numbers).
 pub(crate) mod prot {
@@ -132,20 +135,109 @@ pub(crate) enum Resource {
     Nofile,
 }
 
-/// The errno values the layers above interpret (Linux numbering on x86_64
-/// and aarch64; the stub never produces them).
-pub(crate) mod errno {
-    pub(crate) const EPERM: i32 = 1;
-    pub(crate) const EBADF: i32 = 9;
-    pub(crate) const EAGAIN: i32 = 11;
-    pub(crate) const ENOMEM: i32 = 12;
-    pub(crate) const EACCES: i32 = 13;
-    pub(crate) const EFAULT: i32 = 14;
-    pub(crate) const EEXIST: i32 = 17;
-    pub(crate) const ENODEV: i32 = 19;
-    pub(crate) const EINVAL: i32 = 22;
-    pub(crate) const EOPNOTSUPP: i32 = 95;
+/// The `advice` argument of `madvise(2)`, by name; each backend turns it
+/// into its own number (or refuses what its kernel does not have).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Madv {
+    Normal,
+    Random,
+    Sequential,
+    WillNeed,
+    DontNeed,
+    Free,
+    Remove,
+    DontFork,
+    DoFork,
+    Mergeable,
+    Unmergeable,
+    HugePage,
+    NoHugePage,
+    DontDump,
+    DoDump,
+    WipeOnFork,
+    KeepOnFork,
+    Cold,
+    PageOut,
+    PopulateRead,
+    PopulateWrite,
+    Collapse,
+    HwPoison,
 }
+
+impl Madv {
+    /// The advice's name in the man page, for error messages.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Madv::Normal => "MADV_NORMAL",
+            Madv::Random => "MADV_RANDOM",
+            Madv::Sequential => "MADV_SEQUENTIAL",
+            Madv::WillNeed => "MADV_WILLNEED",
+            Madv::DontNeed => "MADV_DONTNEED",
+            Madv::Free => "MADV_FREE",
+            Madv::Remove => "MADV_REMOVE",
+            Madv::DontFork => "MADV_DONTFORK",
+            Madv::DoFork => "MADV_DOFORK",
+            Madv::Mergeable => "MADV_MERGEABLE",
+            Madv::Unmergeable => "MADV_UNMERGEABLE",
+            Madv::HugePage => "MADV_HUGEPAGE",
+            Madv::NoHugePage => "MADV_NOHUGEPAGE",
+            Madv::DontDump => "MADV_DONTDUMP",
+            Madv::DoDump => "MADV_DODUMP",
+            Madv::WipeOnFork => "MADV_WIPEONFORK",
+            Madv::KeepOnFork => "MADV_KEEPONFORK",
+            Madv::Cold => "MADV_COLD",
+            Madv::PageOut => "MADV_PAGEOUT",
+            Madv::PopulateRead => "MADV_POPULATE_READ",
+            Madv::PopulateWrite => "MADV_POPULATE_WRITE",
+            Madv::Collapse => "MADV_COLLAPSE",
+            Madv::HwPoison => "MADV_HWPOISON",
+        }
+    }
+
+    /// Whether this is `MADV_POPULATE_READ` or `MADV_POPULATE_WRITE`, whose
+    /// `EFAULT` means a page would raise `SIGBUS` (the file no longer backs it).
+    pub(crate) fn populates(self) -> bool {
+        matches!(self, Madv::PopulateRead | Madv::PopulateWrite)
+    }
+}
+
+/// An errno, typed: the error number a system call failed with.
+///
+/// Each backend defines its own `Errno` (Linux: a newtype over
+/// `rustix::io::Errno`; `unsupported`: a newtype over `i32`, never produced)
+/// with this interface, so that the layers above match on names
+/// (`Errno::of(&e) == Some(Errno::SPIPE)`) and never on numbers:
+///
+/// - `Errno::of(&io::Error) -> Option<Errno>`: the errno an [`io::Error`]
+///   holds, if it holds one;
+/// - `Errno::raw_os_error(self) -> i32`: the platform's number;
+/// - `From<Errno> for io::Error`: the error the system call would give;
+/// - these associated constants, named like rustix's (the C name without its
+///   `E`) and no others, each with the platform's value:
+///
+/// | constant    | C name       | interpreted by                              |
+/// |-------------|--------------|---------------------------------------------|
+/// | `ACCESS`    | `EACCES`     | map errors (file mode, `noexec` mounts)     |
+/// | `AGAIN`     | `EAGAIN`     | map errors (locked memory)                  |
+/// | `BADF`      | `EBADF`      | map errors, compat (a closed descriptor)    |
+/// | `BUSY`      | `EBUSY`      | source (sealing a file that is mapped)      |
+/// | `EXIST`     | `EEXIST`     | map errors (`MAP_FIXED_NOREPLACE`)          |
+/// | `FAULT`     | `EFAULT`     | populate past end-of-file (`Truncated`)     |
+/// | `INVAL`     | `EINVAL`     | map errors, populate and cachestat fallback |
+/// | `NODEV`     | `ENODEV`     | map errors, compat (a file that cannot map) |
+/// | `NOMEM`     | `ENOMEM`     | map errors (limits, huge pages)             |
+/// | `NOSYS`     | `ENOSYS`     | residency (a kernel without `cachestat`)    |
+/// | `OPNOTSUPP` | `EOPNOTSUPP` | map errors (`MAP_SYNC`), residency          |
+/// | `PERM`      | `EPERM`      | map errors, seals, residency                |
+/// | `SPIPE`     | `ESPIPE`     | source (a descriptor that cannot seek)      |
+///
+/// A platform without one of these errnos (or without errnos at all) still
+/// defines the constant, with a value its calls never produce, so that the
+/// matches above compile unchanged. A new interpretation adds its constant
+/// here and to every backend.
+///
+/// [`io::Error`]: std::io::Error
+pub(crate) use backend::Errno;
 
 /// `F_SEAL_*` bits, with Linux's values (the stub uses the same numbers).
 pub(crate) mod seal {

@@ -6,7 +6,7 @@ use std::fs::File;
 use std::io;
 use std::path::PathBuf;
 
-use super::{FileInfo, FsKind, Resource, Rlimit};
+use super::{FileInfo, FsKind, Madv, Resource, Rlimit};
 
 fn unsupported<T>() -> io::Result<T> {
     Err(io::Error::new(io::ErrorKind::Unsupported, "xmmap has no backend for this platform yet"))
@@ -31,7 +31,7 @@ pub(crate) unsafe fn munmap(_ptr: *mut u8, _len: usize) -> io::Result<()> {
 pub(crate) unsafe fn mprotect(_ptr: *mut u8, _len: usize, _prot: u32) -> io::Result<()> {
     unsupported()
 }
-pub(crate) unsafe fn madvise(_ptr: *mut u8, _len: usize, _advice: i32) -> io::Result<()> {
+pub(crate) unsafe fn madvise(_ptr: *mut u8, _len: usize, _advice: Madv) -> io::Result<()> {
     unsupported()
 }
 pub(crate) unsafe fn msync(_ptr: *mut u8, _len: usize, _sync: bool) -> io::Result<()> {
@@ -136,4 +136,42 @@ pub(crate) fn read_spare(
 }
 pub(crate) fn has_verity(_file: &File) -> io::Result<bool> {
     unsupported()
+}
+
+/// An errno, typed; never produced here, but the layers above name them.
+/// The numbers are Linux's, only so that each constant is distinct.
+#[repr(transparent)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct Errno(i32);
+
+impl Errno {
+    pub(crate) const ACCESS: Errno = Errno(13);
+    pub(crate) const AGAIN: Errno = Errno(11);
+    pub(crate) const BADF: Errno = Errno(9);
+    pub(crate) const BUSY: Errno = Errno(16);
+    pub(crate) const EXIST: Errno = Errno(17);
+    pub(crate) const FAULT: Errno = Errno(14);
+    pub(crate) const INVAL: Errno = Errno(22);
+    pub(crate) const NODEV: Errno = Errno(19);
+    pub(crate) const NOMEM: Errno = Errno(12);
+    pub(crate) const NOSYS: Errno = Errno(38);
+    pub(crate) const OPNOTSUPP: Errno = Errno(95);
+    pub(crate) const PERM: Errno = Errno(1);
+    pub(crate) const SPIPE: Errno = Errno(29);
+
+    /// The errno `e` holds, if a system call gave it.
+    pub(crate) fn of(e: &io::Error) -> Option<Errno> {
+        e.raw_os_error().map(Errno)
+    }
+
+    /// The number.
+    pub(crate) fn raw_os_error(self) -> i32 {
+        self.0
+    }
+}
+
+impl From<Errno> for io::Error {
+    fn from(e: Errno) -> io::Error {
+        io::Error::from_raw_os_error(e.raw_os_error())
+    }
 }

@@ -9,7 +9,6 @@
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 
-use crate::child;
 use crate::common::*;
 use xmmap::{
     page_size, Advice, Limit, MapOptions, MapRaw, Protection, RemapOptions, ScanOptions,
@@ -1324,7 +1323,7 @@ fn matches(g: &Got, want: Want) -> Option<bool> {
 fn every_bad_input_gets_its_typed_error() {
     let table = this_test!();
     if !is_child(table) {
-        let out = child::output(table, &[]);
+        let out = child_output(table, &[]);
         let stdout = String::from_utf8_lossy(&out.stdout);
         if std::env::var_os("XMMAP_PRINT_TABLE").is_some() {
             println!(
@@ -1332,7 +1331,7 @@ fn every_bad_input_gets_its_typed_error() {
                 stdout.lines().filter(|l| l.starts_with('|')).collect::<Vec<_>>().join("\n")
             );
         }
-        assert!(out.status.success(), "{:?}\n{}", out.status, child::stderr(&out));
+        assert!(out.status.success(), "{:?}\n{}", out.status, child_stderr(&out));
         return;
     }
     // Warm up a thread so its cached stack is not counted as a leak.
@@ -1376,7 +1375,7 @@ fn bad_inputs_that_fault_die_by_their_signal() {
     }
     for (i, row) in rows().iter().enumerate() {
         let Want::Signal(sig) = row.want else { continue };
-        let out = child::output(signals, &[("XMMAP_BAD_INPUT_ROW", &i.to_string())]);
+        let out = child_output(signals, &[("XMMAP_BAD_INPUT_ROW", &i.to_string())]);
         if std::env::var_os("XMMAP_PRINT_TABLE").is_some() {
             let name = match signal_of(out.status) {
                 Some(libc::SIGBUS) => "SIGBUS".to_string(),
@@ -1385,6 +1384,6 @@ fn bad_inputs_that_fault_die_by_their_signal() {
             };
             println!("| {} | dies by {name} (in a child) | `{signals}` |", row.input);
         }
-        assert_eq!(signal_of(out.status), Some(sig), "{}: {}", row.input, child::stderr(&out));
+        assert_eq!(signal_of(out.status), Some(sig), "{}: {}", row.input, child_stderr(&out));
     }
 }

@@ -1,10 +1,13 @@
-//! Helpers shared by the integration tests.
+//! Helpers shared by the integration tests, among them the one child-process
+//! harness: [`run_child`], [`child_output`] and [`spawn_child`] re-run the
+//! test binary for one test, which does its deadly part only when
+//! [`is_child`] says so and proves it got there (see [`Proof`]).
 #![allow(dead_code)]
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// A file in the temp dir, removed on drop.
@@ -257,12 +260,22 @@ impl Drop for Proof {
 }
 
 /// The test binary re-run for just `test`, its environment armed by `proof`.
+/// Every child below is made here.
 pub fn child_command(test: &str, proof: &Proof) -> Command {
     let exe = std::env::current_exe().expect("current test binary");
     let mut cmd = Command::new(exe);
-    cmd.args([test, "--exact", "--nocapture", "--test-threads=1"]);
+    cmd.args([test, "--exact", "--nocapture", "--test-threads=1", "-q"]);
     proof.arm(&mut cmd);
     cmd
+}
+
+/// [`child_command`] for `test` with `env` added and stdin closed, with its
+/// proof.
+fn armed_child(test: &str, env: &[(&str, &str)]) -> (Command, Proof) {
+    let proof = Proof::new(test);
+    let mut cmd = child_command(test, &proof);
+    cmd.envs(env.iter().copied()).stdin(Stdio::null());
+    (cmd, proof)
 }
 
 /// Re-runs the test binary for just `test` (its full path, `module::name`;
@@ -279,15 +292,58 @@ pub fn run_child(test: &str) -> ExitStatus {
 
 /// [`run_child`] with extra environment variables.
 pub fn run_child_with(test: &str, env: &[(&str, &str)]) -> ExitStatus {
-    let proof = Proof::new(test);
-    let mut cmd = child_command(test, &proof);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+    let (mut cmd, proof) = armed_child(test, env);
+    cmd.stdout(Stdio::null()).stderr(Stdio::null());
     let status = cmd.status().expect("spawn child test process");
     proof.check(status);
     status
+}
+
+/// [`run_child_with`], for a child whose output the parent reads (one that
+/// reports through a pipe or prints a table): returns what it printed.
+///
+/// # Panics
+///
+/// If the child did not reach its body.
+pub fn child_output(test: &str, env: &[(&str, &str)]) -> Output {
+    let (mut cmd, proof) = armed_child(test, env);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let out = cmd.output().expect("run child test process");
+    if !proof.proved() {
+        let _ = std::io::stderr().write_all(&out.stderr);
+    }
+    proof.check(out.status);
+    out
+}
+
+/// Spawns `test` in a child that keeps running, its stdin closed, stdout
+/// piped and stderr inherited, and returns once the child has reached its
+/// body.
+///
+/// # Panics
+///
+/// If the child ends before it reaches its body.
+pub fn spawn_child(test: &str, env: &[(&str, &str)]) -> Child {
+    let (mut cmd, proof) = armed_child(test, env);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::inherit());
+    let mut child = cmd.spawn().expect("spawn child test process");
+    // Waits for an event (the proof, or the child's end), not for a time.
+    loop {
+        if proof.proved() {
+            proof.log(&format!("ran {test}"));
+            return child;
+        }
+        if let Some(status) = child.try_wait().expect("wait for child test process") {
+            proof.check(status);
+            return child;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
+/// A child's stderr, for assertion messages.
+pub fn child_stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// The signal that ended a child, if one did.
@@ -307,13 +363,13 @@ fn a_misspelled_child_name_fails_run_child() {
 #[test]
 #[should_panic(expected = "did not run")]
 fn a_misspelled_child_name_fails_child_output() {
-    crate::child::output("common::no_such_test", &[]);
+    child_output("common::no_such_test", &[]);
 }
 
 #[test]
 #[should_panic(expected = "did not run")]
 fn a_misspelled_child_name_fails_child_spawn() {
-    let _ = crate::child::spawn("common::no_such_test", &[]).wait();
+    let _ = spawn_child("common::no_such_test", &[]).wait();
 }
 
 #[test]
@@ -333,8 +389,8 @@ fn a_real_child_proves_it_ran() {
         std::process::exit(0);
     }
     assert!(run_child(name).success());
-    assert!(crate::child::output(name, &[]).status.success());
-    assert!(crate::child::spawn(name, &[]).wait().unwrap().success());
+    assert!(child_output(name, &[]).status.success());
+    assert!(spawn_child(name, &[]).wait().unwrap().success());
 }
 
 #[test]
@@ -355,7 +411,7 @@ fn a_skipping_child_is_reported_and_fails_under_no_skip() {
     let run = || {
         let proof = Proof::new(name);
         let mut cmd = child_command(name, &proof);
-        cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+        cmd.stdout(Stdio::null()).stderr(Stdio::null());
         (cmd.status().unwrap(), proof)
     };
     // Reported (the SKIPPED line is in this test's output), not failed.

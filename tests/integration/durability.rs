@@ -16,7 +16,6 @@
 use std::io::{BufRead, BufReader, Write};
 use std::os::fd::AsRawFd;
 
-use crate::child;
 use crate::common::*;
 use xmmap::{page_size, MapOptions};
 
@@ -135,7 +134,7 @@ fn every_flushed_record_survives_sigkill_and_unflushed_writes_corrupt_nothing() 
         let seed = rng;
         let f = TempFile::with(&vec![0u8; RECORDS * RECORD]);
         let path = f.path.display().to_string();
-        let mut c = child::spawn(
+        let mut c = spawn_child(
             name,
             &[("XMMAP_DURABILITY_FILE", &path), ("XMMAP_DURABILITY_SEED", &seed.to_string())],
         );

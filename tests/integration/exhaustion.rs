@@ -5,7 +5,6 @@
 //! nothing may panic, every failure is a typed error with what to check,
 //! and everything is released afterwards.
 
-use crate::child;
 use crate::common::*;
 use std::os::unix::fs::FileExt;
 
@@ -28,8 +27,8 @@ fn vm_size() -> u64 {
 }
 
 fn run(name: &str, env: &[(&str, &str)]) {
-    let out = child::output(name, env);
-    assert!(out.status.success(), "{name}: {:?}\n{}", out.status, child::stderr(&out));
+    let out = child_output(name, env);
+    assert!(out.status.success(), "{name}: {:?}\n{}", out.status, child_stderr(&out));
 }
 
 #[test]

@@ -7,7 +7,6 @@
 #![cfg(target_os = "linux")]
 
 mod bad_input;
-mod child;
 mod common;
 mod compat;
 mod core;

@@ -9,6 +9,7 @@
 use std::io;
 
 use super::CopyError;
+use crate::sys::Madv;
 
 // x86_64 uses only `copy`, as its fallback.
 #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
@@ -23,7 +24,7 @@ pub(super) fn install() -> io::Result<()> {
 fn fault_kind(at: *const u8, read: bool, copied: usize) -> CopyError {
     let page = super::super::page_size();
     let start = (at as usize) & !(page - 1);
-    let advice = if read { libc::MADV_POPULATE_READ } else { libc::MADV_POPULATE_WRITE };
+    let advice = if read { Madv::PopulateRead } else { Madv::PopulateWrite };
     // SAFETY: populating changes no contents; the page is in the caller's map.
     let result = unsafe { super::super::madvise(start as *mut u8, page, advice) };
     match result.map_err(|e| e.raw_os_error()) {

@@ -8,10 +8,12 @@ use std::path::PathBuf;
 
 use rustix::mm::{self, MapFlags, MprotectFlags, MremapFlags, MsyncFlags, ProtFlags};
 
-use super::{FileInfo, FileKind, FsKind, Resource, Rlimit};
+use super::{FileInfo, FileKind, FsKind, Madv, Resource, Rlimit};
 
 mod cpu;
 pub(crate) use cpu::*;
+mod errno;
+pub(crate) use errno::Errno;
 mod guard;
 mod proc;
 pub(crate) use guard::*;
@@ -91,7 +93,7 @@ pub(crate) unsafe fn mprotect(ptr: *mut u8, len: usize, prot: u32) -> io::Result
     Ok(())
 }
 
-/// `madvise(ptr, len, advice)`, with Linux's numeric advice.
+/// `madvise(ptr, len, advice)`.
 ///
 /// # References
 /// - [madvise(2)](https://man7.org/linux/man-pages/man2/madvise.2.html)
@@ -100,35 +102,37 @@ pub(crate) unsafe fn mprotect(ptr: *mut u8, len: usize, prot: u32) -> io::Result
 /// - `ptr..ptr+len` must be owned by the caller; advice that changes contents
 ///   (DONTNEED, FREE, REMOVE, ...) must not be given while references rely on
 ///   the old contents.
-pub(crate) unsafe fn madvise(ptr: *mut u8, len: usize, advice: i32) -> io::Result<()> {
+pub(crate) unsafe fn madvise(ptr: *mut u8, len: usize, advice: Madv) -> io::Result<()> {
     use rustix::mm::Advice as A;
     let advice = match advice {
-        libc::MADV_NORMAL => A::Normal,
-        libc::MADV_RANDOM => A::Random,
-        libc::MADV_SEQUENTIAL => A::Sequential,
-        libc::MADV_WILLNEED => A::WillNeed,
-        libc::MADV_DONTNEED => A::LinuxDontNeed,
-        libc::MADV_FREE => A::LinuxFree,
-        libc::MADV_REMOVE => A::LinuxRemove,
-        libc::MADV_DONTFORK => A::LinuxDontFork,
-        libc::MADV_DOFORK => A::LinuxDoFork,
-        libc::MADV_HWPOISON => A::LinuxHwPoison,
-        libc::MADV_MERGEABLE => A::LinuxMergeable,
-        libc::MADV_UNMERGEABLE => A::LinuxUnmergeable,
-        libc::MADV_HUGEPAGE => A::LinuxHugepage,
-        libc::MADV_NOHUGEPAGE => A::LinuxNoHugepage,
-        libc::MADV_DONTDUMP => A::LinuxDontDump,
-        libc::MADV_DODUMP => A::LinuxDoDump,
-        libc::MADV_WIPEONFORK => A::LinuxWipeOnFork,
-        libc::MADV_KEEPONFORK => A::LinuxKeepOnFork,
-        libc::MADV_COLD => A::LinuxCold,
-        libc::MADV_PAGEOUT => A::LinuxPageOut,
-        libc::MADV_POPULATE_READ => A::LinuxPopulateRead,
-        libc::MADV_POPULATE_WRITE => A::LinuxPopulateWrite,
-        _ => {
-            // Advice rustix does not name (MADV_COLLAPSE, MADV_SOFT_OFFLINE, ...).
-            // SAFETY: the caller owns the range; the kernel validates `advice`.
-            let rc = unsafe { libc::madvise(ptr.cast(), len, advice) };
+        Madv::Normal => A::Normal,
+        Madv::Random => A::Random,
+        Madv::Sequential => A::Sequential,
+        Madv::WillNeed => A::WillNeed,
+        Madv::DontNeed => A::LinuxDontNeed,
+        Madv::Free => A::LinuxFree,
+        Madv::Remove => A::LinuxRemove,
+        Madv::DontFork => A::LinuxDontFork,
+        Madv::DoFork => A::LinuxDoFork,
+        Madv::HwPoison => A::LinuxHwPoison,
+        Madv::Mergeable => A::LinuxMergeable,
+        Madv::Unmergeable => A::LinuxUnmergeable,
+        Madv::HugePage => A::LinuxHugepage,
+        Madv::NoHugePage => A::LinuxNoHugepage,
+        Madv::DontDump => A::LinuxDontDump,
+        Madv::DoDump => A::LinuxDoDump,
+        Madv::WipeOnFork => A::LinuxWipeOnFork,
+        Madv::KeepOnFork => A::LinuxKeepOnFork,
+        Madv::Cold => A::LinuxCold,
+        Madv::PageOut => A::LinuxPageOut,
+        Madv::PopulateRead => A::LinuxPopulateRead,
+        Madv::PopulateWrite => A::LinuxPopulateWrite,
+        Madv::Collapse => {
+            // rustix has no MADV_COLLAPSE (Linux 6.1), nor has libc on every
+            // C library; the number is the kernel's, on every architecture.
+            const MADV_COLLAPSE: libc::c_int = 25;
+            // SAFETY: the caller owns the range; collapsing keeps contents.
+            let rc = unsafe { libc::madvise(ptr.cast(), len, MADV_COLLAPSE) };
             return if rc == 0 { Ok(()) } else { Err(io::Error::last_os_error()) };
         }
     };
