@@ -2,7 +2,9 @@
 //!
 //! One backend per platform family, chosen here and nowhere else: `linux` for
 //! Linux and Android (rustix where it has the call, libc where it does not),
-//! `unsupported` for every other target, whose functions all fail with
+//! `windows` for Windows (windows-sys: sections and views, a vectored
+//! exception handler for guarded copies), `unsupported` for every other
+//! target, whose functions all fail with
 //! `ErrorKind::Unsupported` so that the portable layers above compile
 //! unchanged.
 //!
@@ -25,9 +27,14 @@ mod linux;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 use linux as backend;
 
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+use windows as backend;
+
+#[cfg(not(any(target_os = "linux", target_os = "android", windows)))]
 mod unsupported;
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
+#[cfg(not(any(target_os = "linux", target_os = "android", windows)))]
 use unsupported as backend;
 
 pub(crate) use backend::*;
