@@ -123,6 +123,10 @@ struct ViewArgs {
 }
 
 /// Translates Linux `prot` and `MAP_*` bits into section and view arguments.
+///
+/// An anonymous map is a paging-file section that no other process can
+/// open, so a private one is mapped as a shared one: no copy-on-write is
+/// needed where nothing else sees the pages.
 fn view_args(prot: u32, flags: u32) -> io::Result<ViewArgs> {
     if let Some((_, name)) = REFUSED.iter().find(|&&(bit, _)| flags & bit != 0) {
         return unsupported(name);
@@ -133,7 +137,7 @@ fn view_args(prot: u32, flags: u32) -> io::Result<ViewArgs> {
             format!("mmap flags {flags:#x} hold bits Windows has no equivalent for"),
         ));
     }
-    let private = flags & flags::SHARED_VALIDATE == flags::PRIVATE;
+    let private = flags & flags::SHARED_VALIDATE == flags::PRIVATE && flags & flags::ANONYMOUS == 0;
     let exec = prot & prot::EXEC != 0;
     let write = prot & prot::WRITE != 0;
     let exec_access = if exec { mem::FILE_MAP_EXECUTE } else { 0 };
@@ -628,8 +632,94 @@ mod tests {
         assert_eq!(cow.protect_after, Some(mem::PAGE_READONLY));
         let none = view_args(prot::NONE, flags::SHARED).unwrap();
         assert_eq!(none.protect_after, Some(mem::PAGE_NOACCESS));
+        let anon = view_args(prot::READ | prot::WRITE, flags::PRIVATE | flags::ANONYMOUS).unwrap();
+        assert_eq!((anon.section, anon.access), (mem::PAGE_READWRITE, mem::FILE_MAP_WRITE));
         let e = view_args(prot::READ, flags::SHARED | flags::HUGETLB).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::Unsupported);
         assert!(e.to_string().contains("MAP_HUGETLB"), "{e}");
+    }
+
+    /// A file of `size` bytes numbered `i % 251`, removed on drop.
+    struct Scratch(PathBuf, File, Vec<u8>);
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    fn scratch(name: &str, size: usize) -> Scratch {
+        let path = std::env::temp_dir().join(format!("xmmap-win-{}-{name}", std::process::id()));
+        let data: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&path, &data).unwrap();
+        let file = std::fs::OpenOptions::new().read(true).write(true).open(&path).unwrap();
+        Scratch(path, file, data)
+    }
+
+    #[test]
+    fn the_map_types_offsets_flush_and_lock_work() {
+        let gran = offset_granularity();
+        let s = scratch("types", 2 * gran + 100);
+        let (file, data) = (&s.1, &s.2);
+        // An offset past the first granule: the view starts at the granule.
+        let off = gran + 10;
+        // SAFETY: the file is this test's own.
+        let m = unsafe { crate::MapOptions::new().offset(off as u64).len(50).map(file) }.unwrap();
+        assert_eq!(&m[..], &data[off..off + 50]);
+        m.advise(crate::Advice::WillNeed).unwrap();
+        // SAFETY: as above.
+        let mut w = unsafe { crate::MapOptions::new().map_mut(file) }.unwrap();
+        w[0] = 0xAA;
+        w.flush().unwrap();
+        drop(w);
+        assert_eq!(std::fs::read(&s.0).unwrap()[0], 0xAA);
+        // SAFETY: as above.
+        let mut c = unsafe { crate::MapOptions::new().map_copy(file) }.unwrap();
+        c[1] = 0xBB;
+        assert_eq!(c[1], 0xBB);
+        assert_eq!(std::fs::read(&s.0).unwrap()[1], data[1], "copy-on-write reached the file");
+        let mut a = crate::MapOptions::new().len(3 * gran).map_anon().unwrap();
+        a[3 * gran - 1] = 7;
+        assert_eq!((a[0], a[3 * gran - 1]), (0, 7));
+        a.lock().unwrap();
+        let r = crate::MapOptions::new().map_raw(file).unwrap();
+        let mut buf = [0u8; 16];
+        assert_eq!(r.read_at(gran as u64, &mut buf).unwrap(), 16);
+        assert_eq!(&buf[..], &data[gran..gran + 16]);
+        // SAFETY: fails before mapping.
+        let e = unsafe { crate::MapOptions::new().len(data.len() + 1).map(file) }.unwrap_err();
+        assert!(e.to_string().contains("past the end of the file"), "{e}");
+    }
+
+    #[test]
+    fn a_guarded_copy_from_a_no_access_page_is_an_error_with_the_bytes_before_it() {
+        guard_install().unwrap();
+        let page = page_size();
+        // SAFETY: a fresh anonymous view of two pages, owned by this test.
+        let p = unsafe {
+            mmap(0, 2 * page, prot::READ | prot::WRITE, flags::PRIVATE | flags::ANONYMOUS, None, 0)
+        }
+        .unwrap();
+        // SAFETY: the second page is ours; nothing refers to it.
+        unsafe { mprotect(p.add(page), page, prot::NONE) }.unwrap();
+        let mut buf = vec![0u8; 2 * page];
+        // SAFETY: `buf` is writable; the source's second page may fault.
+        let r = unsafe { guarded_copy(buf.as_mut_ptr(), p, 2 * page, true) };
+        assert!(matches!(r, Err(CopyError::Segv { copied }) if copied == page), "{r:?}");
+        // SAFETY: the whole view, no longer used.
+        unsafe { munmap(p, 2 * page) }.unwrap();
+    }
+
+    #[test]
+    fn unmapping_part_of_a_view_is_refused() {
+        let page = page_size();
+        // SAFETY: a fresh anonymous view of two pages, owned by this test.
+        let p = unsafe { mmap(0, 2 * page, prot::READ, flags::SHARED | flags::ANONYMOUS, None, 0) }
+            .unwrap();
+        // SAFETY: refused before any call.
+        let e = unsafe { munmap(p, page) }.unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::Unsupported);
+        // SAFETY: the whole view, no longer used.
+        unsafe { munmap(p, 2 * page) }.unwrap();
     }
 }
