@@ -96,6 +96,17 @@ impl Error {
         message: impl Into<String>,
         source: io::Error,
     ) -> Error {
+        // A call the platform does not have (the POSIX backend's flags,
+        // advice and calls without an errno) is Unsupported, whatever the
+        // caller expected of the call.
+        let kind = if kind == ErrorKind::Io
+            && source.raw_os_error().is_none()
+            && source.kind() == io::ErrorKind::Unsupported
+        {
+            ErrorKind::Unsupported
+        } else {
+            kind
+        };
         Error { kind, message: message.into(), source: Some(source), detail: None }
     }
 

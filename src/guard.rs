@@ -88,13 +88,11 @@
 //! (a `sigwait` or `signalfd` thread) gets the kernel's copy instead, since
 //! the kernel kills on a blocked fault; a handler replaced since (someone's
 //! `signal(SIGBUS, SIG_DFL)`, or Rust's resetting itself on a sent SIGBUS) is
-//! re-installed. These three queries cost about 400 ns a copy (BENCHMARKS.md).
-//!
-//! Measured with `cargo bench --bench guard` (AMD EPYC, two shared cores):
-//! 64 KiB guarded reads run at 0.81–0.91x a plain `copy_from_slice` from the
-//! same map, and random 4 KiB guarded reads over a hot file at about 1.05x
-//! the throughput of `pread(2)` (quick mode; before the per-copy signal
-//! checks: 1.00x and 2.5x).
+//! re-installed. These three system calls are most of what a guarded copy
+//! costs beyond the copy itself; what they cost against `copy_from_slice`
+//! and `pread(2)`, measured with `cargo bench -p xmmap-bench --bench guard`,
+//! is in BENCHMARKS.md ("What the guard's signal checks cost"), kept there
+//! so that the figures are dated with the run that took them.
 //!
 //! On other architectures the kernel does the copy (`process_vm_readv(2)` /
 //! `process_vm_writev(2)` on the own process), which reports a missing page
@@ -103,6 +101,15 @@
 //! or protected (`Fault`) is then asked of `madvise(MADV_POPULATE_READ)`
 //! (or `_WRITE`), which fails with `EFAULT` exactly where touching would
 //! raise `SIGBUS`; on kernels before 5.14 every such fault is `Truncated`.
+//!
+//! On macOS and FreeBSD (the POSIX backend, x86_64 and aarch64) the copy
+//! is the same handler-guarded routine: `rep movsb` on x86_64, a loop of
+//! 8-byte words aligned on the mapped side on aarch64, with
+//! each OS's saved program counter. There is no kernel copy to fall back on:
+//! a thread that blocks `SIGBUS` or `SIGSEGV` gets
+//! [`Unsupported`](crate::ErrorKind::Unsupported) and nothing is copied.
+//! macOS raises `SIGBUS` for some protection faults, which then come back
+//! as `Truncated` rather than `Fault`.
 //!
 //! # What is and is not claimed
 //!

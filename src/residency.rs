@@ -572,24 +572,27 @@ fn populate_inner(map: Mapped<'_>, inner: &Inner, write: bool) -> Result<()> {
         return Ok(());
     }
     let advice = if write { Advice::PopulateWrite } else { Advice::PopulateRead };
+    // A page the file no longer backs (it would raise SIGBUS): the advice or
+    // the guarded read found the first one.
+    let shorter = |e: Error| match *e.kind() {
+        ErrorKind::Truncated { offset } => Error::with_source(
+            ErrorKind::Truncated { offset },
+            format!(
+                "populate: the file is shorter than the map: map offset {offset} is past its end \
+                 (was it truncated?)"
+            ),
+            std::io::Error::from(Errno::FAULT),
+        ),
+        _ => e,
+    };
     // SAFETY: populating faults pages in; it never changes their contents.
     match unsafe { inner.advise(advice.madv(), 0, len) } {
         Ok(()) => Ok(()),
-        // Before Linux 5.14 the advice is unknown.
-        Err(e) if e.errno() == Some(Errno::INVAL) => touch_pages(map, inner),
-        Err(e) => match *e.kind() {
-            // A page the file no longer backs (it would raise SIGBUS); the
-            // map found the first one.
-            ErrorKind::Truncated { offset } => Err(Error::with_source(
-                ErrorKind::Truncated { offset },
-                format!(
-                    "populate: the file is shorter than the map: map offset {offset} is past its \
-                     end (was it truncated?)"
-                ),
-                std::io::Error::from(Errno::FAULT),
-            )),
-            _ => Err(e),
-        },
+        // Before Linux 5.14 (and on other platforms) the advice is unknown.
+        Err(e) if e.errno() == Some(Errno::INVAL) || *e.kind() == ErrorKind::Unsupported => {
+            touch_pages(map, inner).map_err(shorter)
+        }
+        Err(e) => Err(shorter(e)),
     }
 }
 
@@ -610,6 +613,16 @@ fn touch_pages(map: Mapped<'_>, inner: &Inner) -> Result<()> {
 
 /// Methods every face shares.
 macro_rules! residency {
+    // The faces that populate for reading share one description.
+    ($T:ident, $variant:ident, read) => {
+        residency!(
+            $T,
+            $variant,
+            false,
+            "Faults every page of the map in for reading now (`MADV_POPULATE_READ`, Linux \
+             5.14), reading file pages into the page cache."
+        );
+    };
     ($T:ident, $variant:ident, $write:expr, $what:literal) => {
         impl $T {
             /// Which of the map's pages are resident (`mincore(2)`), with a
@@ -655,20 +668,8 @@ macro_rules! residency {
     };
 }
 
-residency!(
-    Map,
-    Map,
-    false,
-    "Faults every page of the map in for reading now (`MADV_POPULATE_READ`, Linux 5.14), \
-     reading file pages into the page cache."
-);
-residency!(
-    MapRaw,
-    Raw,
-    false,
-    "Faults every page of the map in for reading now (`MADV_POPULATE_READ`, Linux 5.14), \
-     reading file pages into the page cache."
-);
+residency!(Map, Map, read);
+residency!(MapRaw, Raw, read);
 residency!(
     MapMut,
     Mut,

@@ -1,8 +1,9 @@
 //! The sequential fast path: read a file front to back once, as fast as the
 //! machine allows.
 //!
-//! A plain mapped scan of a hot file spends a third of its time in the
-//! kernel when the page cache holds 4 KiB pages: a fault per 16 pages
+//! A plain mapped scan of a hot file spends much of its time in the kernel
+//! when the page cache holds 4 KiB pages (how much is in BENCHMARKS.md,
+//! "Figures that left the module docs"): a fault per 16 pages
 //! (fault-around) on the way in, and tearing the page tables down in
 //! `munmap` on the way out, both on the scanning thread. [`scan`] moves that
 //! work off the critical path:
@@ -217,7 +218,8 @@ impl ScanOptions {
     /// - [`ErrorKind::LimitExceeded`] if one chunk is over the limit (choose
     ///   a smaller [`chunk_size`](Self::chunk_size));
     /// - [`ErrorKind::Truncated`] if the file shrank before a chunk could be
-    ///   populated, with the offset of that chunk;
+    ///   populated, with the offset of the first page it no longer backs
+    ///   (as [`populate_file`](crate::residency::populate_file) reports);
     /// - the kernel's refusals of `mmap`, `madvise` or `munmap`, interpreted
     ///   as by [`MapOptions`](crate::MapOptions).
     ///

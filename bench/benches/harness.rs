@@ -2,10 +2,10 @@
 //! printed as ratios.
 //!
 //! ```text
-//! cargo bench -p xmmap-bench                      # everything
-//! cargo bench -p xmmap-bench -- --quick           # under 2 minutes
-//! cargo bench -p xmmap-bench -- scan-shm map      # sections by name prefix
-//! cargo bench -p xmmap-bench -- --repeat=3        # 3 runs, then each ratio's median
+//! cargo bench -p xmmap-bench --bench harness                   # everything
+//! cargo bench -p xmmap-bench --bench harness -- --quick        # under 2 minutes
+//! cargo bench -p xmmap-bench --bench harness -- scan-shm map   # sections by name prefix
+//! cargo bench -p xmmap-bench --bench harness -- --repeat=3     # 3 runs, then each ratio's median
 //! XMMAP_BENCH_QUICK=1 scripts/bench.sh            # the same, by script
 //! ```
 //!
@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 
 use xmmap_bench::files::on_one_cpu;
 use xmmap_bench::kernel::xor;
+use xmmap_bench::method::{CEILING, CEILING_HUGE, CEILING_MAPPED, MAP, READ, READ_TO_VEC};
 use xmmap_bench::offsets;
 use xmmap_bench::report::size_label;
 use xmmap_bench::{compare, Input, Machine, Method, Place, Plan, Section, Target, TempDir};
@@ -136,7 +137,7 @@ fn main() {
     if repeat > 1 {
         println!("## Ratios over {repeat} runs: median (min .. max)");
         for (key, target, v) in &seen {
-            let m = xmmap_bench::timing::median(v);
+            let m = xmmap_bench::stats::median(v);
             let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
             let hi = v.iter().copied().fold(0.0, f64::max);
             let verdict = match target {
@@ -158,8 +159,10 @@ fn main() {
     }
 }
 
+const MEMMAP2: &str = "memmap2 map";
+
 fn memmap2_map<'a>() -> Method<'a> {
-    Method::new("memmap2 map", |input| {
+    Method::new(MEMMAP2, |input| {
         let f = File::open(&input.path)?;
         // SAFETY: the benchmark file is not modified while it is measured.
         let map = unsafe { memmap2::Mmap::map(&f) }?;
@@ -177,7 +180,6 @@ fn helper(on: bool) -> xmmap::ScanOptions {
     o.prefetch(Some(on)).background_unmap(Some(on));
     o
 }
-const CEILING: &str = "in-memory ceiling";
 
 /// The sequential scan of one big hot file in `place`.
 fn scan_in(ctx: &Ctx, place: Place, label: &str) -> io::Result<Section> {
@@ -186,6 +188,7 @@ fn scan_in(ctx: &Ctx, place: Place, label: &str) -> io::Result<Section> {
     let mut methods = vec![
         Method::ceiling(),
         Method::ceiling_huge(),
+        Method::ceiling_mapped(),
         Method::xmmap_scan(FAST, xmmap::ScanOptions::new()),
         Method::xmmap_scan(FORCED, helper(true)),
         Method::xmmap_scan(ALONE, helper(false)),
@@ -210,7 +213,7 @@ fn scan_in(ctx: &Ctx, place: Place, label: &str) -> io::Result<Section> {
         _ => (Some(Target::AtLeast(0.95)), None),
     };
     s.add_ratio("fast path / ceiling (throughput)", s.time_ratio(CEILING, FAST, size), fast_target);
-    for m in ["xmmap map", "memmap2 map", "read()"] {
+    for m in [MAP, MEMMAP2, READ] {
         s.add_ratio(&format!("{m} / ceiling (throughput)"), s.time_ratio(CEILING, m, size), None);
     }
     for m in [FORCED, ALONE] {
@@ -218,12 +221,20 @@ fn scan_in(ctx: &Ctx, place: Place, label: &str) -> io::Result<Section> {
     }
     s.add_ratio(
         "fast path / huge-page ceiling (throughput)",
-        s.time_ratio("ceiling, huge pages", FAST, size),
+        s.time_ratio(CEILING_HUGE, FAST, size),
         None,
     );
+    // The page cache's own pages, mapped once: what a mapped scan cannot beat.
+    for m in [FAST, MAP] {
+        s.add_ratio(
+            &format!("{m} / page-cache ceiling (throughput)"),
+            s.time_ratio(CEILING_MAPPED, m, size),
+            None,
+        );
+    }
     s.add_ratio(
         "fast path vs memmap2 map (speed-up)",
-        s.time_ratio("memmap2 map", FAST, size),
+        s.time_ratio(MEMMAP2, FAST, size),
         memmap2_target,
     );
     Ok(s)
@@ -260,7 +271,7 @@ fn scan_one_cpu(ctx: &Ctx) -> io::Result<Section> {
         s.add_ratio("fast path / ceiling (throughput)", s.time_ratio(CEILING, FAST, size), None);
         s.add_ratio(
             "fast path time / xmmap map time",
-            s.time_ratio(FAST, "xmmap map", size),
+            s.time_ratio(FAST, MAP, size),
             Some(Target::AtMost(1.0)),
         );
         Ok(s)
@@ -286,8 +297,8 @@ fn small_files(ctx: &Ctx) -> io::Result<Section> {
     let title = format!("Small files: per-file time, hot, {}", Place::Temp.label());
     let mut s = compare(&title, &inputs, &mut methods, &ctx.small_plan())?;
     s.notes.push("each call: open + read()/map + xor kernel + close/unmap".into());
-    s.baseline = Some("read()".into());
-    let cross = s.crossover("read()", "xmmap map");
+    s.baseline = Some(READ.into());
+    let cross = s.crossover(READ, MAP);
     s.notes.push(match cross {
         Some(c) => format!(
             "crossover: xmmap map is faster than read() from {} up",
@@ -298,7 +309,7 @@ fn small_files(ctx: &Ctx) -> io::Result<Section> {
     for size in [1 << 10, 64 << 20] {
         s.add_ratio(
             &format!("xmmap map / read() at {}", xmmap_bench::report::size_label(size)),
-            s.time_ratio("xmmap map", "read()", size),
+            s.time_ratio(MAP, READ, size),
             None,
         );
     }
@@ -390,8 +401,6 @@ fn map_unmap(ctx: &Ctx) -> io::Result<Section> {
 /// into a `Vec` and a plain map, per size: it must never lose by more than
 /// 10 %.
 fn source(ctx: &Ctx) -> io::Result<Section> {
-    const READ: &str = "read() to Vec";
-    const MAP: &str = "xmmap map";
     const SOURCE: &str = "Source";
     let dir = TempDir::new(&Place::Temp)?;
     let inputs = sized_files(&dir)?;
@@ -412,11 +421,11 @@ fn source(ctx: &Ctx) -> io::Result<Section> {
         "read() to Vec is std::fs::read (open, fstat, read to end); xmmap map is MapOptions::map"
             .into(),
     );
-    s.baseline = Some(READ.into());
+    s.baseline = Some(READ_TO_VEC.into());
     for size in FILE_SIZES {
         s.add_ratio(
             &format!("Source / best of read() and map at {}", size_label(size)),
-            s.time_ratio_to_best(SOURCE, &[READ, MAP], size),
+            s.time_ratio_to_best(SOURCE, &[READ_TO_VEC, MAP], size),
             Some(Target::AtMost(1.10)),
         );
     }

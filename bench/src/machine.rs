@@ -106,5 +106,5 @@ pub fn second_cpu_ratio() -> f64 {
         });
         ratios.push(t.elapsed().as_secs_f64() / one);
     }
-    crate::timing::median(&ratios)
+    crate::stats::median(&ratios)
 }

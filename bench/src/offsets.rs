@@ -2,30 +2,7 @@
 //! (zipf-like) draw in which a few blocks take most reads. Deterministic
 //! for a seed, so every method of a comparison reads the same offsets.
 
-/// A small deterministic generator (splitmix64).
-#[derive(Debug, Clone)]
-pub struct Rng(u64);
-
-impl Rng {
-    /// A generator started from `seed`.
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `0..n` (`n` > 0).
-    pub fn below(&mut self, n: u64) -> u64 {
-        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
-    }
-}
+use crate::rng::Rng;
 
 /// `count` offsets of `block`-byte blocks drawn uniformly from the first
 /// `blocks` blocks of a file.
@@ -66,17 +43,37 @@ pub fn zipf(count: usize, blocks: u64, block: u64, seed: u64) -> Vec<u64> {
         let j = rng.below(i as u64 + 1) as usize;
         place.swap(i, j);
     }
-    // Cumulative weights of 1/1, 1/2, ..., 1/blocks.
+    zipf_placed(&mut rng, count, &place, block)
+}
+
+/// `count` offsets of `block`-byte blocks with a zipf (s = 1) skew over the
+/// ranks of `place`: rank `r` (from 0) is block `place[r]`, read with a
+/// probability proportional to `1 / (r + 1)`. For a caller that chooses
+/// where the popular blocks lie (clustered at the start, or shuffled as
+/// [`zipf`] does); no offsets when `place` is empty.
+///
+/// # Examples
+///
+/// ```
+/// let mut rng = xmmap_bench::Rng::new(7);
+/// let clustered: Vec<u64> = (0..64).collect();
+/// let offs = xmmap_bench::offsets::zipf_placed(&mut rng, 1000, &clustered, 4096);
+/// let first = offs.iter().filter(|&&o| o == 0).count();
+/// assert!(first > 1000 / 64 * 5, "rank 0 is block 0 and takes far more than its share");
+/// ```
+pub fn zipf_placed(rng: &mut Rng, count: usize, place: &[u64], block: u64) -> Vec<u64> {
+    let Some(last) = place.len().checked_sub(1) else { return Vec::new() };
+    // Cumulative weights of 1/1, 1/2, ..., 1/place.len().
     let mut cumulative = Vec::with_capacity(place.len());
     let mut total = 0.0;
-    for r in 1..=blocks {
+    for r in 1..=place.len() {
         total += 1.0 / r as f64;
         cumulative.push(total);
     }
     (0..count)
         .map(|_| {
-            let u = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64 * total;
-            let rank = cumulative.partition_point(|&c| c < u).min(place.len() - 1);
+            let u = rng.unit() * total;
+            let rank = cumulative.partition_point(|&c| c < u).min(last);
             place[rank] * block
         })
         .collect()

@@ -4,7 +4,11 @@
 
 use std::fmt;
 
-use crate::timing::median;
+use crate::stats::median;
+
+/// Two times less than this fraction apart are not told apart: on a shared
+/// machine the same call moves by more than that between runs.
+pub const NOISE: f64 = 0.05;
 
 /// One method on one input: the median time per call and its spread.
 #[derive(Debug, Clone, PartialEq)]
@@ -125,6 +129,19 @@ impl Section {
         Some(a.median_ns / b.median_ns)
     }
 
+    /// The least and the greatest per-round ratio of the time of `a` over
+    /// the time of `b` on `size` bytes: how far the rounds scatter around
+    /// [`time_ratio`](Self::time_ratio). `None` when either was not
+    /// measured or their rounds do not line up.
+    pub fn time_ratio_range(&self, a: &str, b: &str, size: u64) -> Option<(f64, f64)> {
+        let (a, b) = (self.get(a, size)?, self.get(b, size)?);
+        if a.samples_ns.len() != b.samples_ns.len() || a.samples_ns.is_empty() {
+            return None;
+        }
+        let r = a.samples_ns.iter().zip(&b.samples_ns).map(|(x, y)| x / y);
+        Some(r.fold((f64::INFINITY, 0.0), |(lo, hi), x| (lo.min(x), hi.max(x))))
+    }
+
     /// Time of `a` over the time of the faster of `others` on `size` bytes:
     /// per round, `a` over the least of the others in that round, then the
     /// median (the ratio of medians when the rounds do not line up).
@@ -198,11 +215,37 @@ impl Section {
         }
         from
     }
+
+    /// Whether the [`crossover`](Self::crossover) from `a` to `b` is within
+    /// the noise, so that another run could put it a size lower or higher:
+    /// at the crossover size `a` was as fast as `b` in some round or is
+    /// less than [`NOISE`] slower, or at the size below it `b` was faster in
+    /// some round or is less than [`NOISE`] slower. `None` without a
+    /// crossover, or with fewer than 3 rounds (too few to tell noise from a
+    /// difference).
+    pub fn crossover_within_noise(&self, a: &str, b: &str) -> Option<bool> {
+        let at = self.crossover(a, b)?;
+        if self.get(a, at)?.samples_ns.len() < 3 {
+            return None;
+        }
+        // Time of a / time of b: above 1 where b is faster.
+        let (lo, _) = self.time_ratio_range(a, b, at)?;
+        let close = self.time_ratio(a, b, at)? < 1.0 + NOISE;
+        let below = self.sizes().into_iter().rev().find(|&s| s < at);
+        let close_below = below.is_some_and(|s| {
+            self.time_ratio_range(a, b, s).is_some_and(|(_, hi)| hi > 1.0)
+                || self.time_ratio(a, b, s).is_some_and(|r| r > 1.0 / (1.0 + NOISE))
+        });
+        Some(lo <= 1.0 || close || close_below)
+    }
 }
 
-/// `n` bytes as `1 KiB`, `64 MiB`, `1 GiB` (or bytes).
+/// `n` bytes in the largest binary unit that divides it: `1 KiB`, `64 MiB`,
+/// `1 GiB`, `2 TiB`, or `1000 B`. The one byte formatter of the benchmarks
+/// and the command line.
 pub fn size_label(n: u64) -> String {
-    for (unit, name) in [(1u64 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")] {
+    for (unit, name) in [(1u64 << 40, "TiB"), (1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")]
+    {
         if n >= unit && n % unit == 0 {
             return format!("{} {name}", n / unit);
         }
@@ -346,6 +389,37 @@ mod tests {
     }
 
     #[test]
+    fn a_crossover_is_within_noise_when_the_rounds_disagree_around_it() {
+        let mut s = Section::new("t");
+        // Per-round read/map: at 2, map wins every round; at 1, read every round.
+        for (size, read, map) in
+            [(1, [1.0; 3], [2.0; 3]), (2, [4.0; 3], [2.0; 3]), (3, [9.0; 3], [1.0; 3])]
+        {
+            s.measurements.push(Measurement::from_samples("read", size, read.to_vec(), 1));
+            s.measurements.push(Measurement::from_samples("map", size, map.to_vec(), 1));
+        }
+        assert_eq!(s.crossover("read", "map"), Some(2));
+        assert_eq!(s.time_ratio_range("read", "map", 2), Some((2.0, 2.0)));
+        assert_eq!(s.crossover_within_noise("read", "map"), Some(false));
+        // One round at 2 where read was as fast: the crossover is noise.
+        s.measurements[3].samples_ns = vec![2.0, 4.0, 2.0];
+        assert_eq!(s.crossover_within_noise("read", "map"), Some(true));
+        // Or one round at 1 where map was faster.
+        s.measurements[3].samples_ns = vec![2.0; 3];
+        s.measurements[1].samples_ns = vec![2.0, 0.5, 2.0];
+        assert_eq!(s.crossover_within_noise("read", "map"), Some(true));
+        // Map faster in every round, but by less than NOISE.
+        s.measurements[1].samples_ns = vec![2.0; 3];
+        s.measurements[2].samples_ns = vec![2.02; 3];
+        assert_eq!(s.crossover_within_noise("read", "map"), Some(true));
+        // Two rounds are too few to tell.
+        let mut t = Section::new("t");
+        t.measurements.push(Measurement::from_samples("read", 1, vec![4.0, 4.0], 1));
+        t.measurements.push(Measurement::from_samples("map", 1, vec![1.0, 1.0], 1));
+        assert_eq!(t.crossover_within_noise("read", "map"), None);
+    }
+
+    #[test]
     fn ratio_to_the_best_and_differences_go_round_by_round() {
         let mut s = Section::new("t");
         for (name, samples) in [
@@ -367,6 +441,8 @@ mod tests {
         assert!(Target::AtLeast(0.9).met(0.95) && !Target::AtMost(1.1).met(1.2));
         assert_eq!(size_label(64 << 20), "64 MiB");
         assert_eq!(size_label(1000), "1000 B");
+        assert_eq!(size_label(3 << 40), "3 TiB");
+        assert_eq!(size_label((1 << 30) + (1 << 20)), "1025 MiB");
         assert_eq!(time_label(81_200_000.0), "81.2 ms");
         let mut s = Section::new("t");
         s.measurements.push(m("a", 1 << 30, 1e8));

@@ -3,50 +3,13 @@
 //! sample. On a shared, noisy machine a neighbour then slows every method of
 //! a round alike, and the ratios of medians stay put.
 
-use std::fs::File;
 use std::hint::black_box;
 use std::io;
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::input::Input;
 use crate::method::Method;
 use crate::report::{Measurement, Section};
-
-/// One file to measure on: its path, its size and an open descriptor (for
-/// methods that measure something other than opening the file).
-#[derive(Debug)]
-pub struct Input {
-    /// The file.
-    pub path: PathBuf,
-    /// Its size in bytes.
-    pub size: u64,
-    /// The file opened read-only.
-    pub file: File,
-}
-
-impl Input {
-    /// Opens `path`.
-    ///
-    /// # Errors
-    ///
-    /// The file cannot be opened or `fstat`ed.
-    pub fn open(path: &Path) -> io::Result<Input> {
-        let file = File::open(path)?;
-        let size = file.metadata()?.len();
-        Ok(Input { path: path.to_path_buf(), size, file })
-    }
-
-    /// Opens `path` as an input whose `size` is `bytes`, the bytes each call
-    /// of a method moves, instead of the file's size: for methods that read
-    /// parts of a file per call (the tables' GB/s is then their throughput).
-    ///
-    /// # Errors
-    ///
-    /// The file cannot be opened.
-    pub fn per_call(path: &Path, bytes: u64) -> io::Result<Input> {
-        Ok(Input { path: path.to_path_buf(), size: bytes, file: File::open(path)? })
-    }
-}
 
 /// How long to measure.
 #[derive(Debug, Clone, Copy)]
@@ -130,32 +93,4 @@ pub fn compare(
         }
     }
     Ok(section)
-}
-
-/// The median of `xs` (the mean of the middle two for an even count); NaN
-/// when empty.
-pub fn median(xs: &[f64]) -> f64 {
-    if xs.is_empty() {
-        return f64::NAN;
-    }
-    let mut v = xs.to_vec();
-    v.sort_by(f64::total_cmp);
-    let mid = v.len() / 2;
-    if v.len() % 2 == 1 {
-        v[mid]
-    } else {
-        (v[mid - 1] + v[mid]) / 2.0
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::median;
-
-    #[test]
-    fn median_of_odd_and_even_counts() {
-        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
-        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
-        assert!(median(&[]).is_nan());
-    }
 }

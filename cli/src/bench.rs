@@ -1,6 +1,7 @@
 //! `xmmap bench`: read() against mmap (and the fast sequential path) on
-//! this machine, per file size, with the crossover and the in-memory
-//! ceiling; a table, an SVG plot and JSON.
+//! this machine, per file size, with the crossover and the ceiling (the
+//! kernel over the file's own page-cache pages, mapped once); a table, an
+//! SVG plot and JSON. The methods and their names come from `xmmap-bench`.
 
 use std::fmt::Write as _;
 use std::io::Write;
@@ -11,16 +12,16 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
-use xmmap_bench::report::{size_label, time_label};
+use xmmap_bench::method::{self, CEILING_MAPPED as CEILING, MAP, READ, SCAN};
+use xmmap_bench::report::{size_label, time_label, NOISE};
 use xmmap_bench::{compare, Input, Machine, Method, Place, Plan, Section, TempDir};
 
 use crate::Globals;
 
+/// The methods measured, in the table's order.
+const METHODS: [&str; 4] = [READ, MAP, SCAN, CEILING];
+
 const DEFAULT_SIZES: &str = "1k,4k,16k,64k,256k,1m,4m,16m,64m,256m,1g";
-const READ: &str = "read()";
-const MAP: &str = "xmmap map";
-const SCAN: &str = "xmmap scan";
-const CEILING: &str = "in-memory ceiling";
 
 /// Arguments of `xmmap bench`.
 #[derive(clap::Args)]
@@ -110,11 +111,12 @@ pub(crate) fn run(args: &Args, globals: &Globals) -> Result<ExitCode> {
     let mut section = Section::new("read() vs mmap, per file size, hot page cache");
     for input in &inputs {
         bar.set_message(format!("measuring {}", size_label(input.size)));
+        // In the order of METHODS.
         let mut methods = vec![
             Method::read(1 << 20),
             Method::xmmap_map(),
             Method::xmmap_scan(SCAN, xmmap::ScanOptions::new()),
-            Method::ceiling(),
+            Method::ceiling_mapped(),
         ];
         let s = compare(&section.title, std::slice::from_ref(input), &mut methods, &plan)?;
         section.measurements.extend(s.measurements);
@@ -125,6 +127,7 @@ pub(crate) fn run(args: &Args, globals: &Globals) -> Result<ExitCode> {
     drop(dir);
 
     let crossover = section.crossover(READ, MAP);
+    let noisy = section.crossover_within_noise(READ, MAP);
     let machine = Machine::detect(std::slice::from_ref(&place));
     if let Some(path) = &args.svg {
         std::fs::write(path, svg(&section, crossover, &place.label()))
@@ -136,28 +139,36 @@ pub(crate) fn run(args: &Args, globals: &Globals) -> Result<ExitCode> {
             "machine": machine.to_string(),
             "place": place.label(),
             "sizes": sizes,
+            "rounds": args.rounds,
+            "methods": METHODS
+                .iter()
+                .map(|&m| (m.to_string(), json!(method::describe(m))))
+                .collect::<serde_json::Map<_, _>>(),
+            "units": {
+                "size": "bytes",
+                "median_ns": "nanoseconds per call (one call handles the whole file), median of the rounds",
+                "min_ns": "nanoseconds per call, fastest round",
+                "max_ns": "nanoseconds per call, slowest round",
+                "gb_per_s": "file size / median_ns, 10^9 bytes per second",
+            },
             "results": section.measurements.iter().map(|m| json!({
                 "method": m.method, "size": m.size, "median_ns": m.median_ns,
                 "min_ns": m.min_ns, "max_ns": m.max_ns, "gb_per_s": m.gb_per_s(),
             })).collect::<Vec<_>>(),
             "crossover_bytes": crossover,
+            "crossover_within_noise": noisy,
+            "ceiling": CEILING,
             "ceiling_gb_per_s": ceiling(&section),
             "elapsed_s": started.elapsed().as_secs_f64(),
         });
         writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
         return Ok(ExitCode::SUCCESS);
     }
-    write!(out, "{}", table(&section, &machine, &place.label()))?;
-    match crossover {
-        Some(c) => writeln!(out, "crossover: mmap beats read() from {} up", size_label(c))?,
-        None => writeln!(out, "crossover: read() wins at the largest size measured")?,
-    }
+    write!(out, "{}", table(&section, &machine, &place.label(), args.rounds))?;
+    writeln!(out, "{}", crossover_line(&section, crossover, noisy))?;
     if let Some(c) = ceiling(&section) {
         let at = size_label(section.sizes().last().copied().unwrap_or(0));
-        writeln!(
-            out,
-            "in-memory ceiling: {c:.2} GB/s at {at} (the scan kernel over a resident heap buffer)"
-        )?;
+        writeln!(out, "ceiling: {c:.2} GB/s at {at} (the {CEILING} above)")?;
     }
     if let Some(path) = &args.svg {
         writeln!(out, "plot: {}", path.display())?;
@@ -185,19 +196,32 @@ fn ceiling(s: &Section) -> Option<f64> {
     s.get(CEILING, largest).map(|m| m.gb_per_s())
 }
 
-fn table(s: &Section, machine: &Machine, place: &str) -> String {
+/// The table: per size, each method's median time per file and GB/s, the
+/// ceiling's GB/s and read/map; then what each column means.
+fn table(s: &Section, machine: &Machine, place: &str, rounds: usize) -> String {
+    const METHOD: usize = 20; // a method's two columns
     let mut t = String::new();
     let _ = writeln!(t, "{machine}");
-    let _ = writeln!(t, "files in {place}, hot page cache; per-file time (median) and GB/s\n");
+    let _ = writeln!(t, "files in {place}, hot page cache; one call handles one whole file");
     let _ = writeln!(
         t,
-        "{:>8}  {:>18}  {:>18}  {:>18}  {:>10}  {:>9}",
-        "size", READ, MAP, SCAN, "ceiling", "read/map"
+        "time: median per call over {rounds} round(s); GB/s: file size / time (10^9 bytes/s)\n"
+    );
+    let _ = writeln!(
+        t,
+        "{:>8}  {READ:>METHOD$}  {MAP:>METHOD$}  {SCAN:>METHOD$}  {:>8}  {:>10}",
+        "", "ceiling", "read/map"
+    );
+    let units = format!("{:>10}{:>10}", "time", "GB/s");
+    let _ = writeln!(
+        t,
+        "{:>8}  {units}  {units}  {units}  {:>8}  {:>10}",
+        "size", "GB/s", "time ratio"
     );
     for size in s.sizes() {
         let cell = |method: &str| {
             s.get(method, size).map_or_else(String::new, |m| {
-                format!("{} {:>6.2}", time_label(m.median_ns), m.gb_per_s())
+                format!("{:>10}{:>10.2}", time_label(m.median_ns), m.gb_per_s())
             })
         };
         let ceiling =
@@ -205,17 +229,59 @@ fn table(s: &Section, machine: &Machine, place: &str) -> String {
         let ratio = s.time_ratio(READ, MAP, size).map_or_else(String::new, |r| format!("{r:.2}"));
         let _ = writeln!(
             t,
-            "{:>8}  {:>18}  {:>18}  {:>18}  {:>10}  {:>9}",
+            "{:>8}  {:>METHOD$}  {:>METHOD$}  {:>METHOD$}  {ceiling:>8}  {ratio:>10}",
             size_label(size),
             cell(READ),
             cell(MAP),
             cell(SCAN),
-            ceiling,
-            ratio
         );
     }
-    let _ = writeln!(t, "\n(read/map above 1 means the map is faster)");
+    let _ = writeln!(t, "\nEvery method runs the same xor kernel over every byte of the file:");
+    for name in METHODS {
+        let label = if name == CEILING { "ceiling" } else { name };
+        let what = method::describe(name).unwrap_or("");
+        let _ = writeln!(t, "  {label:<10}  {what}");
+    }
+    let _ = writeln!(
+        t,
+        "  (read() reads through a 1 MiB buffer; the ceiling is the {CEILING}, which runs \
+         from the CPU caches for files that fit in them)"
+    );
+    let _ = writeln!(
+        t,
+        "read/map: time of {READ} / time of {MAP}, median of the per-round ratios; \
+         above 1 the map is faster"
+    );
     t
+}
+
+/// The crossover, read/map there and at the size below it, and whether it
+/// is within the noise of the rounds.
+fn crossover_line(s: &Section, crossover: Option<u64>, noisy: Option<bool>) -> String {
+    let Some(c) = crossover else {
+        return format!("crossover: {READ} wins at the largest size measured");
+    };
+    let mut line = format!("crossover: {MAP} beats {READ} from {} up;", size_label(c));
+    let below = s.sizes().into_iter().rev().find(|&x| x < c);
+    for size in [Some(c), below].into_iter().flatten() {
+        if let (Some(r), Some((lo, hi))) =
+            (s.time_ratio(READ, MAP, size), s.time_ratio_range(READ, MAP, size))
+        {
+            let _ = write!(line, " read/map {r:.2} at {} ({lo:.2} .. {hi:.2}),", size_label(size));
+        }
+    }
+    line.pop();
+    let _ = match noisy {
+        Some(true) => write!(
+            line,
+            "; within noise (a round on the other side of 1, or closer than {:.0} %): another \
+             run may put it a size lower or higher",
+            NOISE * 100.0
+        ),
+        Some(false) => write!(line, "; beyond noise"),
+        None => write!(line, "; fewer than 3 rounds: whether it is within noise is not known"),
+    };
+    line
 }
 
 /// Throughput against file size (log scale), one line per method, the

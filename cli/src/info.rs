@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use serde_json::{json, Value};
+use xmmap_bench::report::size_label;
 
 use crate::Globals;
 
@@ -59,7 +60,7 @@ pub(crate) fn run(args: &Args, globals: &Globals) -> Result<ExitCode> {
         let mark = if Some(h.size) == default_huge { " (default)" } else { "" };
         row(
             &mut out,
-            &format!("huge pages {}", human(h.size)),
+            &format!("huge pages {}", size_label(h.size)),
             format!("pool {} pages, {} free{mark}", h.pages, h.free),
         )?;
     }
@@ -86,14 +87,4 @@ pub(crate) fn run(args: &Args, globals: &Globals) -> Result<ExitCode> {
     });
     row(&mut out, "vm.overcommit_memory", overcommit)?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// `n` bytes in the largest binary unit that divides it.
-pub(crate) fn human(n: u64) -> String {
-    for (shift, unit) in [(40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")] {
-        if n >= 1 << shift && n % (1 << shift) == 0 {
-            return format!("{} {unit}", n >> shift);
-        }
-    }
-    format!("{n} B")
 }

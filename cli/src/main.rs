@@ -45,7 +45,8 @@ enum Command {
 
     /// Measure this machine: read() against mmap and the fast sequential
     /// path for file sizes from 1 KiB to 1 GiB, the crossover and the
-    /// in-memory ceiling, as a table, JSON or an SVG plot.
+    /// ceiling (the kernel over the file's own page-cache pages, mapped
+    /// once), as a table, JSON or an SVG plot.
     #[command(
         after_help = "Examples:\n  xmmap bench\n  xmmap bench --dir /dev/shm --sizes 4k,1m,64m --svg bench.svg\n  xmmap bench --json > bench.json"
     )]

@@ -416,6 +416,13 @@ impl<'a> Harness<'a> {
         if has(5) {
             errs.push(|k| matches!(k, ErrorKind::LockLimit { .. } | ErrorKind::OutOfMemory));
         }
+        // xmmap's POSIX backend (macOS, FreeBSD; `--cfg xmmap_posix` on
+        // Linux) refuses Linux's MAP_POPULATE, MAP_NONBLOCK, MAP_SHARED_VALIDATE,
+        // MAP_LOCKED, MAP_HUGETLB, MAP_GROWSDOWN and MAP_32BIT when a call is made.
+        if cfg!(xmmap_posix) && [0, 3, 4, 5, 6, 8, 9].into_iter().any(has) && effective != 0 {
+            fail(&mut ok, &mut errs, |k| k == &ErrorKind::Unsupported);
+            errs.push(|k| matches!(k, ErrorKind::HugePagesUnavailable { .. }));
+        }
         if has(9) || effective > 1 << 30 {
             errs.push(|k| k == &ErrorKind::OutOfMemory);
         }
@@ -685,7 +692,12 @@ impl<'a> Harness<'a> {
         match r {
             Ok(()) => {
                 assert!(inside, "MADV_DONTNEED outside the map succeeded");
-                if n > 0 && matches!(live.store, Store::PrivateFile | Store::PrivateAnon) {
+                // On macOS and FreeBSD (xmmap's POSIX backend) MADV_DONTNEED
+                // is a hint that keeps the contents.
+                if n > 0
+                    && !cfg!(xmmap_posix)
+                    && matches!(live.store, Store::PrivateFile | Store::PrivateAnon)
+                {
                     // Private pages of the range read the file (or zeros) again.
                     let first =
                         align_down(live.delta + off as u64, page) + live.obj_off - live.delta;
@@ -830,6 +842,9 @@ impl<'a> Harness<'a> {
                     new_len.checked_add(live.delta).is_none_or(|t| t > isize::MAX as u64);
                 if old_len == 0 || overflow {
                     assert_eq!(e.kind(), &ErrorKind::InvalidInput, "{e:?}");
+                } else if cfg!(xmmap_posix) {
+                    // No mremap on macOS and FreeBSD.
+                    assert_eq!(e.kind(), &ErrorKind::Unsupported, "{e:?}");
                 } else {
                     assert!(
                         matches!(e.kind(), ErrorKind::OutOfMemory | ErrorKind::InvalidInput),

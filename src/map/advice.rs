@@ -78,7 +78,8 @@ impl Advice {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum UncheckedAdvice {
     /// `MADV_DONTNEED`: drop the pages. Private and anonymous pages read as
-    /// zeros (or the file's contents) afterwards.
+    /// zeros (or the file's contents) afterwards. On macOS and FreeBSD it
+    /// is the POSIX hint: the pages may be dropped but keep their contents.
     DontNeed,
     /// `MADV_FREE` (Linux 4.5): the kernel may free the pages lazily; private
     /// anonymous pages may then read as zeros.

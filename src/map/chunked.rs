@@ -14,6 +14,7 @@
 use std::fs::File;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use super::backed_prefix;
 use super::errors::{os_error, unbacked};
 use crate::error::{Error, ErrorKind, Result};
 use crate::page::{align_up, human, page_size};
@@ -131,30 +132,43 @@ impl ChunkedMap {
         // In pieces of one alignment unit (a huge page): populating holds
         // the mmap lock for reading, and the other thread's mmap or munmap
         // waits for it.
+        // On failure, the offset in the chunk of the piece that failed.
         let populate = || {
             let mut done = 0;
             while done < len {
                 let n = (len - done).min(self.align);
                 // SAFETY: the range is our mapping; populating changes no
                 // contents.
-                unsafe { sys::madvise((addr + done) as *mut u8, n, advice) }?;
+                unsafe { sys::madvise((addr + done) as *mut u8, n, advice) }
+                    .map_err(|e| (done, n, e))?;
                 done += n;
             }
-            Ok::<(), std::io::Error>(())
+            Ok(())
         };
         match populate() {
             Ok(()) => Ok(()),
-            Err(e) if unbacked(&e, advice) => Err(self.truncated(file, start, e)),
-            // A kernel before 5.14 has no MADV_POPULATE_READ: the pages fault
-            // in as they are read; check the size instead.
-            Err(e) if Errno::of(&e) == Some(Errno::INVAL) => {
+            Err((done, n, e)) if unbacked(&e, advice) => {
+                // SAFETY: the piece is our mapping, of base pages, page aligned.
+                let backed =
+                    unsafe { backed_prefix((addr + done) as *mut u8, n, page_size(), advice) };
+                Err(self.truncated(file, start, start + done + backed, e))
+            }
+            // A kernel before 5.14 (or another platform) has no
+            // MADV_POPULATE_READ: the pages fault in as they are read; check
+            // the size instead.
+            Err((_, _, e))
+                if Errno::of(&e) == Some(Errno::INVAL)
+                    || e.kind() == std::io::ErrorKind::Unsupported =>
+            {
                 let now = sys::fstat(file).map(|i| i.size).unwrap_or(0);
                 if now < (start + len).min(self.size) as u64 {
-                    return Err(self.truncated(file, start, e));
+                    // The page holding the new end is still backed.
+                    let lost = align_up(now, page_size() as u64).unwrap_or(now) as usize;
+                    return Err(self.truncated(file, start, lost.max(start), e));
                 }
                 Ok(())
             }
-            Err(e) => Err(os_error(
+            Err((_, _, e)) => Err(os_error(
                 e,
                 &format!("scan: madvise(MADV_POPULATE_READ) of {len} bytes at offset {start}"),
                 None,
@@ -162,13 +176,16 @@ impl ChunkedMap {
         }
     }
 
-    fn truncated(&self, file: &File, start: usize, e: std::io::Error) -> Error {
+    /// The file shrank under chunk `start..`: `lost` is the offset of the
+    /// first page it no longer backs.
+    fn truncated(&self, file: &File, start: usize, lost: usize, e: std::io::Error) -> Error {
         let now = sys::fstat(file).map_or_else(|_| "unknown".to_string(), |i| i.size.to_string());
         Error::with_source(
-            ErrorKind::Truncated { offset: start as u64 },
+            ErrorKind::Truncated { offset: lost as u64 },
             format!(
-                "scan: the file shrank from {} bytes to {now} during the scan; the chunk at \
-                 offset {start} is no longer backed (check who truncates the file)",
+                "scan: the file shrank from {} bytes to {now} during the scan; it no longer \
+                 backs offset {lost}, in the chunk at offset {start} (check who truncates the \
+                 file)",
                 self.size
             ),
             e,

@@ -161,22 +161,12 @@ impl Inner {
         })
     }
 
-    /// The map offset of the first page in `ptr..ptr + span` that `advice`
-    /// (a populate) cannot fault in, found by halving: populating a prefix
-    /// succeeds exactly when every page of it is backed, and the pages
-    /// before the first lost one are populated already.
+    /// The map offset of the first page in `ptr..ptr + span` (a range of
+    /// this map) that `advice` (a populate) cannot fault in.
     fn first_unbacked(&self, ptr: *mut u8, span: usize, advice: Madv) -> u64 {
-        let pages = span.div_ceil(self.granule);
-        let (mut ok, mut bad) = (0, pages);
-        while bad - ok > 1 {
-            let mid = ok + (bad - ok) / 2;
-            // SAFETY: a prefix of a range of ours; populating changes no contents.
-            match unsafe { sys::madvise(ptr, mid * self.granule, advice) } {
-                Ok(()) => ok = mid,
-                Err(_) => bad = mid,
-            }
-        }
-        let page = ptr as usize - self.base.as_ptr() as usize + ok * self.granule;
+        // SAFETY: `ptr..ptr + span` passed `check_range`: it is ours.
+        let backed = unsafe { backed_prefix(ptr, span, self.granule, advice) };
+        let page = ptr as usize - self.base.as_ptr() as usize + backed;
         page.saturating_sub(self.delta) as u64
     }
 
@@ -349,4 +339,34 @@ impl Drop for Inner {
             let _ = unsafe { sys::munmap(self.base.as_ptr(), self.map_len) };
         }
     }
+}
+
+/// Bytes at the start of `ptr..ptr + span` that `advice` (a populate) can
+/// fault in, in whole pages of `granule` bytes, when populating the whole
+/// range failed: found by halving, since populating a prefix succeeds
+/// exactly when every page of it is backed, and the pages before the first
+/// lost one are populated already. The one search for the first page a
+/// shrunk file no longer backs, for [`Inner`] and [`ChunkedMap`].
+///
+/// # Safety
+/// - `ptr..ptr + span` must be a mapping of the caller's, made of pages of
+///   `granule` bytes, starting on a page boundary.
+pub(super) unsafe fn backed_prefix(
+    ptr: *mut u8,
+    span: usize,
+    granule: usize,
+    advice: Madv,
+) -> usize {
+    let pages = span.div_ceil(granule);
+    let (mut ok, mut bad) = (0, pages);
+    while bad - ok > 1 {
+        let mid = ok + (bad - ok) / 2;
+        // SAFETY: a prefix of a range of the caller's; populating changes no
+        // contents.
+        match unsafe { sys::madvise(ptr, mid * granule, advice) } {
+            Ok(()) => ok = mid,
+            Err(_) => bad = mid,
+        }
+    }
+    ok * granule
 }

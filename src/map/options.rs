@@ -304,7 +304,7 @@ impl MapOptions {
     ///
     /// As [`map`](Self::map) and [`map_anon_at`](Self::map_anon_at).
     pub unsafe fn map_at(&self, file: &File, addr: usize) -> Result<Map> {
-        self.map_file(file, prot::READ, Share::Shared, Call::at(addr)).map(Map::from_inner)
+        self.map_file(file, prot::READ, Share::Shared, Call::SAFE.at(addr)).map(Map::from_inner)
     }
 
     /// Maps `file` readable, writable and shared (`PROT_READ | PROT_WRITE`,
@@ -351,7 +351,7 @@ impl MapOptions {
     ///
     /// As [`map_mut`](Self::map_mut) and [`map_anon_at`](Self::map_anon_at).
     pub unsafe fn map_mut_at(&self, file: &File, addr: usize) -> Result<MapMut> {
-        self.map_file(file, prot::READ | prot::WRITE, Share::Shared, Call::at(addr))
+        self.map_file(file, prot::READ | prot::WRITE, Share::Shared, Call::SAFE.at(addr))
             .map(MapMut::from_inner)
     }
 
@@ -386,6 +386,42 @@ impl MapOptions {
             .map(MapMut::from_inner)
     }
 
+    /// Like [`map_copy`](Self::map_copy), but `MAP_FIXED` at `addr` (the
+    /// address of the page holding the first byte), replacing whatever was
+    /// mapped there.
+    ///
+    /// # Safety
+    ///
+    /// - As for [`map_copy`](Self::map_copy), and as for
+    ///   [`map_anon_at`](Self::map_anon_at) about the address range.
+    ///
+    /// # Errors
+    ///
+    /// As [`map_copy`](Self::map_copy) and [`map_anon_at`](Self::map_anon_at).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let path = std::env::temp_dir().join(format!("xmmap-doc-{}-copy-at", std::process::id()));
+    /// # std::fs::write(&path, b"hello")?;
+    /// let file = std::fs::File::open(&path)?;
+    /// let spare = xmmap::MapOptions::new().len(xmmap::page_size()).map_anon()?;
+    /// let addr = spare.as_ptr() as usize;
+    /// std::mem::forget(spare); // its page is handed to the new map
+    /// // SAFETY: the page is ours and its old map is never used again; the
+    /// // file is not modified while the map lives.
+    /// let mut map = unsafe { xmmap::MapOptions::new().map_copy_at(&file, addr)? };
+    /// assert_eq!(map.as_ptr() as usize, addr);
+    /// map[0] = b'j';
+    /// assert_eq!((&map[..], &std::fs::read(&path)?[..]), (&b"jello"[..], &b"hello"[..]));
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub unsafe fn map_copy_at(&self, file: &File, addr: usize) -> Result<MapMut> {
+        self.map_file(file, prot::READ | prot::WRITE, Share::Private, Call::SAFE.at(addr))
+            .map(MapMut::from_inner)
+    }
+
     /// Maps `file` readable and private (`PROT_READ`, `MAP_PRIVATE`): like
     /// [`map`](Self::map), but [`Map::make_mut`] later gives a copy-on-write
     /// map instead of a shared one.
@@ -416,6 +452,39 @@ impl MapOptions {
         self.map_file(file, prot::READ, Share::Private, Call::SAFE).map(Map::from_inner)
     }
 
+    /// Like [`map_copy_read_only`](Self::map_copy_read_only), but
+    /// `MAP_FIXED` at `addr`, replacing whatever was mapped there.
+    ///
+    /// # Safety
+    ///
+    /// - As for [`map_copy_read_only`](Self::map_copy_read_only), and as for
+    ///   [`map_anon_at`](Self::map_anon_at) about the address range.
+    ///
+    /// # Errors
+    ///
+    /// As [`map_copy_read_only`](Self::map_copy_read_only) and
+    /// [`map_anon_at`](Self::map_anon_at).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let path = std::env::temp_dir().join(format!("xmmap-doc-{}-cro-at", std::process::id()));
+    /// # std::fs::write(&path, b"hello")?;
+    /// let file = std::fs::File::open(&path)?;
+    /// let spare = xmmap::MapOptions::new().len(xmmap::page_size()).map_anon()?;
+    /// let addr = spare.as_ptr() as usize;
+    /// std::mem::forget(spare); // its page is handed to the new map
+    /// // SAFETY: the page is ours and its old map is never used again; the
+    /// // file is not modified while the map lives.
+    /// let map = unsafe { xmmap::MapOptions::new().map_copy_read_only_at(&file, addr)? };
+    /// assert_eq!((map.as_ptr() as usize, &map[..]), (addr, &b"hello"[..]));
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub unsafe fn map_copy_read_only_at(&self, file: &File, addr: usize) -> Result<Map> {
+        self.map_file(file, prot::READ, Share::Private, Call::SAFE.at(addr)).map(Map::from_inner)
+    }
+
     /// Maps `file` readable and executable (`PROT_READ | PROT_EXEC`,
     /// `MAP_SHARED`), for loading code.
     ///
@@ -443,6 +512,39 @@ impl MapOptions {
     /// ```
     pub unsafe fn map_exec(&self, file: &File) -> Result<Map> {
         self.map_file(file, prot::READ | prot::EXEC, Share::Shared, Call::SAFE).map(Map::from_inner)
+    }
+
+    /// Like [`map_exec`](Self::map_exec), but `MAP_FIXED` at `addr`,
+    /// replacing whatever was mapped there.
+    ///
+    /// # Safety
+    ///
+    /// - As for [`map_exec`](Self::map_exec), and as for
+    ///   [`map_anon_at`](Self::map_anon_at) about the address range.
+    ///
+    /// # Errors
+    ///
+    /// As [`map_exec`](Self::map_exec) and [`map_anon_at`](Self::map_anon_at).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let path = std::env::temp_dir().join(format!("xmmap-doc-{}-exec-at", std::process::id()));
+    /// # std::fs::write(&path, [0xc3u8])?;
+    /// let file = std::fs::File::open(&path)?;
+    /// let spare = xmmap::MapOptions::new().len(xmmap::page_size()).map_anon()?;
+    /// let addr = spare.as_ptr() as usize;
+    /// std::mem::forget(spare); // its page is handed to the new map
+    /// // SAFETY: the page is ours and its old map is never used again; the
+    /// // file is not modified while the map lives.
+    /// let code = unsafe { xmmap::MapOptions::new().map_exec_at(&file, addr)? };
+    /// assert_eq!((code.as_ptr() as usize, &code[..]), (addr, &[0xc3][..]));
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub unsafe fn map_exec_at(&self, file: &File, addr: usize) -> Result<Map> {
+        self.map_file(file, prot::READ | prot::EXEC, Share::Shared, Call::SAFE.at(addr))
+            .map(Map::from_inner)
     }
 
     /// A private anonymous map (`MAP_PRIVATE | MAP_ANONYMOUS`) of
@@ -501,7 +603,7 @@ impl MapOptions {
     /// # Ok::<(), xmmap::Error>(())
     /// ```
     pub unsafe fn map_anon_at(&self, addr: usize) -> Result<MapMut> {
-        self.map_anonymous(Share::Private, Call::at(addr)).map(MapMut::from_inner)
+        self.map_anonymous(Share::Private, Call::SAFE.at(addr)).map(MapMut::from_inner)
     }
 
     /// Like [`map_anon`](Self::map_anon), but also accepts
@@ -567,7 +669,7 @@ impl MapOptions {
     ///
     /// As [`map_anon_at`](Self::map_anon_at).
     pub unsafe fn map_anon_shared_at(&self, addr: usize) -> Result<MapMut> {
-        self.map_anonymous(Share::Shared, Call::at(addr)).map(MapMut::from_inner)
+        self.map_anonymous(Share::Shared, Call::SAFE.at(addr)).map(MapMut::from_inner)
     }
 
     /// Like [`map_anon_shared`](Self::map_anon_shared), but also accepts
@@ -615,10 +717,48 @@ impl MapOptions {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn map_raw(&self, file: &File) -> Result<MapRaw> {
+        self.map_raw_as(file, Call::UNRESERVED)
+    }
+
+    /// Like [`map_raw`](Self::map_raw), but `MAP_FIXED` at `addr`,
+    /// replacing whatever was mapped there.
+    ///
+    /// # Safety
+    ///
+    /// - As for [`map_anon_at`](Self::map_anon_at) about the address range
+    ///   (the map itself hands out no references, as with `map_raw`).
+    ///
+    /// # Errors
+    ///
+    /// As [`map_raw`](Self::map_raw) and [`map_anon_at`](Self::map_anon_at).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let path = std::env::temp_dir().join(format!("xmmap-doc-{}-raw-at", std::process::id()));
+    /// # std::fs::write(&path, b"hello")?;
+    /// let file = std::fs::OpenOptions::new().read(true).write(true).open(&path)?;
+    /// let spare = xmmap::MapOptions::new().len(xmmap::page_size()).map_anon()?;
+    /// let addr = spare.as_ptr() as usize;
+    /// std::mem::forget(spare); // its page is handed to the new map
+    /// // SAFETY: the page is ours and its old map is never used again.
+    /// let raw = unsafe { xmmap::MapOptions::new().map_raw_at(&file, addr)? };
+    /// let mut buf = [0; 5];
+    /// raw.read_at(0, &mut buf)?;
+    /// assert_eq!((raw.as_ptr() as usize, &buf), (addr, b"hello"));
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub unsafe fn map_raw_at(&self, file: &File, addr: usize) -> Result<MapRaw> {
+        self.map_raw_as(file, Call::UNRESERVED.at(addr))
+    }
+
+    /// `map_raw` and its `*_at` form: writable when the descriptor is.
+    fn map_raw_as(&self, file: &File, call: Call) -> Result<MapRaw> {
         let (_, writable) = sys::access_mode(file)
             .map_err(|e| Error::with_source(ErrorKind::Io, "fcntl(F_GETFL) on the file", e))?;
         let prot = if writable { prot::READ | prot::WRITE } else { prot::READ };
-        self.map_file(file, prot, Share::Shared, Call::UNRESERVED).map(MapRaw::from_inner)
+        self.map_file(file, prot, Share::Shared, call).map(MapRaw::from_inner)
     }
 
     /// Maps `file` shared and read-only without handing out references; see
@@ -641,6 +781,39 @@ impl MapOptions {
     /// ```
     pub fn map_raw_read_only(&self, file: &File) -> Result<MapRaw> {
         self.map_file(file, prot::READ, Share::Shared, Call::UNRESERVED).map(MapRaw::from_inner)
+    }
+
+    /// Like [`map_raw_read_only`](Self::map_raw_read_only), but `MAP_FIXED`
+    /// at `addr`, replacing whatever was mapped there.
+    ///
+    /// # Safety
+    ///
+    /// - As for [`map_raw_at`](Self::map_raw_at).
+    ///
+    /// # Errors
+    ///
+    /// As [`map_raw`](Self::map_raw) and [`map_anon_at`](Self::map_anon_at).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let path = std::env::temp_dir().join(format!("xmmap-doc-{}-rro-at", std::process::id()));
+    /// # std::fs::write(&path, b"hello")?;
+    /// let file = std::fs::File::open(&path)?;
+    /// let spare = xmmap::MapOptions::new().len(xmmap::page_size()).map_anon()?;
+    /// let addr = spare.as_ptr() as usize;
+    /// std::mem::forget(spare); // its page is handed to the new map
+    /// // SAFETY: the page is ours and its old map is never used again.
+    /// let raw = unsafe { xmmap::MapOptions::new().map_raw_read_only_at(&file, addr)? };
+    /// let mut buf = [0; 5];
+    /// raw.read_at(0, &mut buf)?;
+    /// assert_eq!((raw.as_ptr() as usize, &buf), (addr, b"hello"));
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub unsafe fn map_raw_read_only_at(&self, file: &File, addr: usize) -> Result<MapRaw> {
+        self.map_file(file, prot::READ, Share::Shared, Call::UNRESERVED.at(addr))
+            .map(MapRaw::from_inner)
     }
 
     fn limit_in_force(&self) -> Result<Limit> {

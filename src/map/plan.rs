@@ -35,8 +35,10 @@ impl Call {
     /// The `unchecked_*` constructors, whose caller vouches for both.
     pub(crate) const UNCHECKED: Call = Call { at: None, unreserved: true, uninit: true };
 
-    pub(crate) fn at(addr: usize) -> Call {
-        Call { at: Some(addr), ..Call::SAFE }
+    /// This call, placed with `MAP_FIXED` at `addr` (the `*_at` form of
+    /// the constructor that makes it).
+    pub(crate) fn at(self, addr: usize) -> Call {
+        Call { at: Some(addr), ..self }
     }
 }
 
@@ -522,15 +524,18 @@ mod tests {
     #[test]
     fn only_a_fixed_call_sets_map_fixed() {
         let o = MapOptions::new().len(10).clone();
-        let at = plan_call(&o, Call::at(1 << 30), prot::READ, Share::Private, None, &env());
+        let at = plan_call(&o, Call::SAFE.at(1 << 30), prot::READ, Share::Private, None, &env());
         let p = at.unwrap().unwrap();
         assert_eq!((p.addr, p.flags & flags::FIXED), (1 << 30, flags::FIXED));
         let p = plan(&o, prot::READ, Share::Private, None, &env()).unwrap().unwrap();
         assert_eq!(p.flags & (flags::FIXED | flags::FIXED_NOREPLACE), 0);
         for addr in [0, 4097] {
-            let e = plan_call(&o, Call::at(addr), prot::READ, Share::Private, None, &env());
+            let e = plan_call(&o, Call::SAFE.at(addr), prot::READ, Share::Private, None, &env());
             assert_eq!(e.unwrap_err().kind(), &ErrorKind::InvalidInput);
         }
+        // A fixed raw map keeps what its map type allows, and adds nothing else.
+        let raw = Call::UNRESERVED.at(1 << 30);
+        assert_eq!(raw, Call { at: Some(1 << 30), unreserved: true, uninit: false });
     }
 
     #[test]

@@ -12,34 +12,30 @@
 //!
 //! # The threshold
 //!
-//! [`DEFAULT_THRESHOLD`] is 1 MiB, measured on the project's machine
-//! (x86_64 VM, 2 cores, Linux 6.18, ext4, 4 KiB pages, hot page cache) by
-//! `benches/crossover.rs`. It times, side by side, `Source` with
-//! `force_read` (`pread` into a `Vec`) against `Source` with `force_map`
-//! (map, touch every page, unmap) for sizes from 1 KiB to 16 MiB, and
-//! prints the smallest size from which the map wins at every larger size.
-//! Over three runs (medians of 11 rounds each; read time / map time):
-//! reading wins by 9–20x up to 64 KiB and by 3–9x at 128–256 KiB (one
-//! noisy outlier aside), the two are even at 1 MiB (0.86–1.00), and mapping
-//! wins from 2 MiB (4.3–4.9x) to 16 MiB (10–13x); the bench prints 2 MiB. The default takes the even
-//! point, 1 MiB, because at equal speed a map costs no private copy.
+//! [`DEFAULT_THRESHOLD`] is 1 MiB, measured on the project's machine by
+//! the `crossover` bench (`bench/benches/crossover.rs`). It times, side by
+//! side, `Source` with `force_read` (`pread` into a `Vec`) against `Source`
+//! with `force_map` (map, touch every page, unmap) for sizes from 1 KiB to
+//! 16 MiB, and prints the smallest size from which the map wins at every
+//! larger size. Reading wins on small files, where the `mmap`, the faults
+//! and the `munmap` are fixed costs; mapping wins on large ones. The default
+//! takes the size at which the two are even, because at equal speed a map
+//! costs no private copy.
 //!
-//! Two things on this machine move the crossover above DESIGN.md's earlier
-//! 128–256 KiB: `mmap` plus `munmap` costs about 6 µs here even without
-//! xmmap's checks (the bench prints a memmap2 column for that floor, which
-//! crosses at 1 MiB), and ext4 caches files of 2 MiB and more in
-//! large folios that one fault maps whole, so maps jump ahead there.
+//! The figures, and why this machine puts the crossover above DESIGN.md's
+//! earlier 128–256 KiB (the fixed cost of `mmap` plus `munmap`, and ext4's
+//! large folios from 2 MiB), are in BENCHMARKS.md ("Figures that left the
+//! module docs" and "Source"), dated with the runs that took them.
 //! Re-measure on a new machine with
 //!
 //! ```text
-//! cargo bench --bench crossover
+//! cargo bench -p xmmap-bench --bench crossover
 //! scripts/bench.sh source
 //! ```
 //!
 //! The second is the harness's check of the default as a whole: `Source`
 //! per file against the better of `std::fs::read` and a plain map at every
-//! size from 1 KiB to 64 MiB, with a target of at most 1.10x (the figures
-//! are in BENCHMARKS.md).
+//! size from 1 KiB to 64 MiB, against the target in BENCHMARKS.md.
 //!
 //! # Sealed memory files
 //!

@@ -32,11 +32,15 @@ use crate::sys::{self, seal, Errno};
 ///   not sealed enough, when it cannot carry seals at all (only memfd and
 ///   other shmem files can), or when a writable mapping made before
 ///   `F_SEAL_FUTURE_WRITE` may still change it.
+/// - [`ErrorKind::Unsupported`] on a platform without seals (macOS,
+///   FreeBSD: the POSIX backend).
 /// - As [`MapOptions::map`] otherwise (the limit, the kernel's refusal).
 ///
 /// # Examples
 ///
 /// ```
+/// # // No memfd or seals on macOS and FreeBSD.
+/// # if xmmap::source::sealed_memfd("probe", b"").is_err_and(|e| *e.kind() == xmmap::ErrorKind::Unsupported) { return Ok(()); }
 /// let file = xmmap::source::sealed_memfd("greeting", b"hello")?;
 /// let map = xmmap::source::map_sealed(&file)?; // no unsafe
 /// assert_eq!(&map[..], b"hello");
@@ -52,8 +56,10 @@ pub fn map_sealed(file: &File) -> Result<Map> {
         } else {
             "fcntl(F_GET_SEALS) failed"
         };
+        // A platform without seals at all: no file can be sealed there.
+        let unsupported = Errno::of(&e).is_none() && e.kind() == std::io::ErrorKind::Unsupported;
         Error::with_source(
-            ErrorKind::InvalidInput,
+            if unsupported { ErrorKind::Unsupported } else { ErrorKind::InvalidInput },
             format!("map_sealed: {name} is not a sealed memory file: {why}"),
             e,
         )

@@ -1,18 +1,71 @@
 //! The only code that makes system calls.
 //!
-//! One backend per platform family, chosen here and nowhere else: `linux` for
-//! Linux and Android (rustix where it has the call, libc where it does not),
-//! `windows` for Windows (windows-sys: sections and views, a vectored
-//! exception handler for guarded copies), `unsupported` for every other
-//! target, whose functions all fail with
-//! `ErrorKind::Unsupported` so that the portable layers above compile
-//! unchanged.
+//! One backend per platform family, chosen here and nowhere else:
+//!
+//! - `linux` for Linux and Android (rustix where it has the call, libc where
+//!   it does not);
+//! - `posix` for macOS and FreeBSD, and for Linux when built with
+//!   `RUSTFLAGS="--cfg xmmap_posix"`, so that the test suite runs the code
+//!   those platforms run (see below);
+//! - `windows` for Windows (windows-sys: sections and views, a vectored
+//!   exception handler for guarded copies);
+//! - `unsupported` for every other target, whose functions all fail with
+//!   `ErrorKind::Unsupported` so that the portable layers above compile
+//!   unchanged.
 //!
 //! Functions are thin and shaped like the system calls they wrap: they take
 //! raw pointers and lengths, return the raw OS error as an [`std::io::Error`],
 //! and never interpret it. Turning an errno into advice is the job of the
 //! layers above, which name errnos through [`Errno`] and `madvise` advice
 //! through [`Madv`], never by number.
+//!
+//! # The POSIX backend
+//!
+//! The flag bits above this layer are Linux's ([`flags`], [`prot`]) and the
+//! advice is named ([`Madv`]); `posix` translates each by name to the
+//! platform's and fails with `Unsupported`, naming the flag, for one the
+//! platform lacks. What it has:
+//!
+//! - `mmap` with `MAP_SHARED`, `MAP_PRIVATE`, `MAP_FIXED` and anonymous
+//!   maps; `MAP_FIXED_NOREPLACE` as a hint the kernel must take (a map
+//!   placed elsewhere is unmapped again and the call fails with `EEXIST`);
+//!   `MAP_NORESERVE` and `MAP_STACK` accepted and passed as nothing (these
+//!   systems reserve no swap for a map, and Linux's `MAP_STACK` is only a
+//!   huge page hint; FreeBSD's `MAP_STACK` is something else).
+//!   `MAP_POPULATE`, `MAP_LOCKED`, `MAP_HUGETLB` and the huge page sizes,
+//!   `MAP_SYNC`, `MAP_SHARED_VALIDATE`, `MAP_GROWSDOWN`, `MAP_32BIT`,
+//!   `MAP_DENYWRITE`, `MAP_EXECUTABLE`, `MAP_NONBLOCK` and
+//!   `MAP_UNINITIALIZED` are `Unsupported` (FreeBSD's `MAP_PREFAULT_READ`
+//!   maps only pages already resident and `MAP_ALIGNED_SUPER` is a
+//!   placement hint, so neither stands in for `MAP_POPULATE` or
+//!   `MAP_HUGETLB`).
+//! - `madvise` with `MADV_NORMAL`, `_RANDOM`, `_SEQUENTIAL`, `_WILLNEED` and
+//!   `_DONTNEED` (a hint there: contents are kept, as `posix_madvise`), and
+//!   `MADV_FREE` on macOS and FreeBSD, `MADV_DONTDUMP`/`_DODUMP` on FreeBSD
+//!   (as `MADV_NOCORE`/`_CORE`); other advice is `Unsupported` (populating
+//!   falls back to touching each page through a guarded read, as on Linux
+//!   before 5.14).
+//! - `msync`, `mprotect`, `mlock`/`munlock`; `mincore`, whose bytes have
+//!   `MINCORE_INCORE` (bit 0) for a resident page and other bits above this
+//!   layer ignores; the page size from the system (16 KiB on Apple silicon).
+//! - No `mremap`: resizing a map is `Unsupported` (a new map and a copy
+//!   would change the address and double the memory behind the caller's
+//!   back; the caller can do that explicitly).
+//! - Guarded copies through `sys::fault` (x86_64 and aarch64); a thread that
+//!   blocks `SIGBUS` or `SIGSEGV` gets `Unsupported` instead of a copy, since
+//!   the kernel would kill the process on a blocked fault and these
+//!   platforms have no `process_vm_readv` to copy through.
+//! - No memfd, seals, fs-verity, `cachestat`, procfs or sysfs: those calls
+//!   are `Unsupported` or report nothing. `posix_fadvise` on FreeBSD and
+//!   Linux only (`Unsupported` on macOS).
+//!
+//! Under `--cfg xmmap_posix` on Linux it offers exactly the set common to
+//! macOS and FreeBSD (no platform extras), and the test suite asserts the
+//! `Unsupported` outcomes above where it tests Linux-only features:
+//!
+//! ```text
+//! RUSTFLAGS="--cfg xmmap_posix" CARGO_TARGET_DIR=target/posix cargo test --workspace --all-features
+//! ```
 //!
 //! # Safety
 //!
@@ -22,22 +75,66 @@
 
 #![allow(unsafe_code)]
 
-#[cfg(any(target_os = "linux", target_os = "android"))]
+#[cfg(any(target_os = "android", all(target_os = "linux", not(xmmap_posix))))]
 mod linux;
-#[cfg(any(target_os = "linux", target_os = "android"))]
+#[cfg(any(target_os = "android", all(target_os = "linux", not(xmmap_posix))))]
 use linux as backend;
+
+#[cfg(any(target_os = "macos", target_os = "freebsd", all(target_os = "linux", xmmap_posix)))]
+mod posix;
+#[cfg(any(target_os = "macos", target_os = "freebsd", all(target_os = "linux", xmmap_posix)))]
+use posix as backend;
 
 #[cfg(windows)]
 mod windows;
 #[cfg(windows)]
 use windows as backend;
 
-#[cfg(not(any(target_os = "linux", target_os = "android", windows)))]
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "macos",
+    target_os = "freebsd",
+    windows
+)))]
 mod unsupported;
-#[cfg(not(any(target_os = "linux", target_os = "android", windows)))]
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "macos",
+    target_os = "freebsd",
+    windows
+)))]
 use unsupported as backend;
 
 pub(crate) use backend::*;
+
+// The signal-based guarded copy: Linux's on x86_64, the POSIX backend's on
+// x86_64 and aarch64.
+#[cfg(any(
+    all(target_os = "linux", not(xmmap_posix), target_arch = "x86_64"),
+    all(
+        any(target_os = "macos", target_os = "freebsd", all(target_os = "linux", xmmap_posix)),
+        any(target_arch = "x86_64", target_arch = "aarch64")
+    )
+))]
+mod fault;
+
+/// How a guarded copy failed.
+#[derive(Debug)]
+#[allow(dead_code)] // the stub backend builds none of them
+pub(crate) enum CopyError {
+    /// `SIGBUS` on the mapped side: the page has no backing any more (the
+    /// file was truncated, or a hardware memory error). `copied` bytes were
+    /// copied before it.
+    Bus { copied: usize },
+    /// `SIGSEGV` on the mapped side: the protection forbids the access.
+    Segv { copied: usize },
+    /// The copy could not be attempted (handler installation failed, the
+    /// kernel refused `process_vm_readv`, or the platform has no way to copy
+    /// on this thread).
+    Os(std::io::Error),
+}
 
 /// Protection bits, with Linux's values (the stub uses the same numbers).
 pub(crate) mod prot {
@@ -111,7 +208,10 @@ impl FileKind {
 }
 
 /// Which file system holds a file, as far as mapping cares.
-#[cfg_attr(not(any(target_os = "linux", target_os = "android")), allow(dead_code))]
+#[cfg_attr(
+    not(all(any(target_os = "linux", target_os = "android"), not(xmmap_posix))),
+    allow(dead_code)
+)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum FsKind {
     /// procfs: sizes are 0 and mmap is refused.
@@ -210,7 +310,7 @@ impl Madv {
 
 /// An errno, typed: the error number a system call failed with.
 ///
-/// Each backend defines its own `Errno` (Linux: a newtype over
+/// Each backend defines its own `Errno` (Linux and POSIX: a newtype over
 /// `rustix::io::Errno`; `unsupported`: a newtype over `i32`, never produced)
 /// with this interface, so that the layers above match on names
 /// (`Errno::of(&e) == Some(Errno::SPIPE)`) and never on numbers:

@@ -6,7 +6,7 @@ use std::fs::File;
 use std::io;
 use std::path::PathBuf;
 
-use super::{FileInfo, FsKind, Madv, Resource, Rlimit};
+use super::{CopyError, FileInfo, FsKind, Madv, Resource, Rlimit};
 
 fn unsupported<T>() -> io::Result<T> {
     Err(io::Error::new(io::ErrorKind::Unsupported, "xmmap has no backend for this platform yet"))
@@ -97,12 +97,6 @@ pub(crate) fn runnable_tasks() -> Option<usize> {
     None
 }
 
-#[derive(Debug)]
-pub(crate) enum CopyError {
-    Bus { copied: usize },
-    Segv { copied: usize },
-    Os(io::Error),
-}
 pub(crate) fn guard_install() -> io::Result<()> {
     unsupported()
 }

@@ -430,3 +430,25 @@ fn this_test_names_the_enclosing_test_from_a_closure_too() {
     let name = std::hint::black_box(in_closure)();
     assert_eq!(name, "common::this_test_names_the_enclosing_test_from_a_closure_too");
 }
+
+/// Whether xmmap runs its POSIX backend (macOS's and FreeBSD's) here:
+/// built with `RUSTFLAGS="--cfg xmmap_posix"`. Tests of Linux-only features
+/// then assert the backend's documented `Unsupported` instead.
+pub const POSIX: bool = cfg!(xmmap_posix);
+
+/// Asserts that `r` failed with `Unsupported` and that the message names
+/// `what` (the flag, advice or call the platform lacks).
+#[track_caller]
+pub fn assert_unsupported<T: std::fmt::Debug>(r: Result<T, xmmap::Error>, what: &str) {
+    let e = r.unwrap_err();
+    assert_eq!(e.kind(), &xmmap::ErrorKind::Unsupported, "{e}");
+    assert!(e.to_string().contains(what), "{what} not named: {e}");
+}
+
+/// [`assert_unsupported`] for an `io::Result` (the memmap2 compat API).
+#[track_caller]
+pub fn assert_unsupported_io<T: std::fmt::Debug>(r: std::io::Result<T>, what: &str) {
+    let e = r.unwrap_err();
+    assert_eq!(e.kind(), std::io::ErrorKind::Unsupported, "{e}");
+    assert!(e.to_string().contains(what), "{what} not named: {e}");
+}

@@ -161,6 +161,10 @@ fn empty_files_give_empty_maps_that_remap_grows_like_memmap2() {
         // The empty map grows once the file does.
         file.set_len(2 * page as u64).unwrap();
         file.write_all_at(b"grown", page as u64).unwrap();
+        if POSIX {
+            // No mremap on macOS and FreeBSD (nor in memmap2 there).
+            return assert_unsupported_io(map.remap(2 * page, may_move()), "mremap");
+        }
         map.remap(2 * page, may_move()).unwrap();
         assert_eq!(&map[page..page + 5], b"grown");
         map[0] = b'!';
@@ -188,6 +192,11 @@ fn zero_length_anonymous_maps_are_empty_and_grow() {
         map.unlock().unwrap();
         assert_kind(map.advise_range(Advice::WillNeed, 0, 1), ErrorKind::InvalidInput);
         assert_kind(map.flush_range(1, 0), ErrorKind::InvalidInput);
+        if POSIX {
+            // SAFETY: anonymous memory; the call fails.
+            assert_unsupported_io(unsafe { map.remap(2 * page, may_move()) }, "mremap");
+            continue;
+        }
         // SAFETY: anonymous memory has no file to run past.
         unsafe { map.remap(2 * page, may_move()).unwrap() };
         assert_eq!(map.len(), 2 * page);
@@ -414,6 +423,10 @@ fn raw_maps_write_flush_and_convert() {
     let ptr = anon.as_ptr();
     let mut raw: MmapRaw = anon.into();
     assert_eq!((raw.as_ptr(), raw.len()), (ptr, 100));
+    if POSIX {
+        // SAFETY: anonymous memory; the call fails.
+        return assert_unsupported_io(unsafe { raw.remap(3 * page, may_move()) }, "mremap");
+    }
     // SAFETY: anonymous memory has no file to run past.
     unsafe { raw.remap(3 * page, may_move()).unwrap() };
     assert_eq!(raw.len(), 3 * page);
@@ -440,6 +453,13 @@ fn every_advice_through_every_type() {
         Advice::PopulateRead,
     ];
     for a in safe {
+        if POSIX && !a.is_supported() {
+            // Linux's own advice: refused by name on macOS and FreeBSD.
+            assert!(!matches!(a, Advice::Normal | Advice::Random | Advice::Sequential));
+            assert_unsupported_io(ro.advise(a), "MADV_");
+            assert_unsupported_io(raw.advise_range(a, 3 * page, page), "MADV_");
+            continue;
+        }
         assert!(a.is_supported(), "{a:?}");
         ro.advise(a).unwrap();
         ro.advise_range(a, 1, page).unwrap();
@@ -447,6 +467,19 @@ fn every_advice_through_every_type() {
         rw.advise_range(a, page, 2 * page).unwrap();
         raw.advise(a).unwrap();
         raw.advise_range(a, 3 * page, page).unwrap();
+    }
+    if POSIX {
+        assert_unsupported_io(rw.advise(Advice::PopulateWrite), "MADV_POPULATE_WRITE");
+        // SAFETY: no reference into the map is alive across the call.
+        let r = unsafe { rw.unchecked_advise(UncheckedAdvice::Remove) };
+        assert_unsupported_io(r, "MADV_REMOVE");
+        // MADV_DONTNEED is the POSIX hint there: the contents stay.
+        let mut anon = MmapMut::map_anon(2 * page).unwrap();
+        anon.fill(9);
+        // SAFETY: no reference into the map is alive across the call.
+        unsafe { anon.unchecked_advise(UncheckedAdvice::DontNeed).unwrap() };
+        assert_eq!((anon[0], anon[page]), (9, 9));
+        return;
     }
     rw.advise(Advice::PopulateWrite).unwrap();
     // Transparent huge pages and KSM may be configured out; memmap2 and the
@@ -530,6 +563,9 @@ fn remove_punches_a_hole_in_the_file_like_memmap2() {
         );
         (r, t)
     };
+    if POSIX {
+        return assert_unsupported_io(ours, "MADV_REMOVE");
+    }
     // A file system without hole punching refuses both alike.
     assert_eq!(ours.is_ok(), theirs.is_ok(), "{ours:?} {theirs:?}");
     if ours.is_ok() {
@@ -570,6 +606,11 @@ fn remap_grows_and_shrinks_anonymous_and_file_maps() {
     let page = page_size();
     let mut map = MmapMut::map_anon(page).unwrap();
     map[..4].copy_from_slice(b"keep");
+    if POSIX {
+        // SAFETY: anonymous memory; the call fails.
+        assert_unsupported_io(unsafe { map.remap(8 * page, may_move()) }, "mremap");
+        return assert_eq!((map.len(), &map[..4]), (page, &b"keep"[..]));
+    }
     // SAFETY: anonymous memory has no file to run past.
     unsafe {
         map.remap(8 * page, may_move()).unwrap();
@@ -704,9 +745,14 @@ fn errors_have_memmap2s_kinds_and_errnos() {
         )
     };
     let e = ours.advise_range(Advice::PopulateRead, page, page).unwrap_err();
-    let t = theirs.advise_range(memmap2::Advice::PopulateRead, page, page).unwrap_err();
-    assert_eq!(e.kind(), t.kind());
-    assert_eq!(e.raw_os_error(), t.raw_os_error());
+    if POSIX {
+        // memmap2 has no MADV_POPULATE_READ on macOS and FreeBSD either.
+        assert_eq!((e.kind(), e.raw_os_error()), (ErrorKind::Unsupported, None), "{e}");
+    } else {
+        let t = theirs.advise_range(memmap2::Advice::PopulateRead, page, page).unwrap_err();
+        assert_eq!(e.kind(), t.kind());
+        assert_eq!(e.raw_os_error(), t.raw_os_error());
+    }
 
     // A writable shared map of a read-only descriptor.
     // SAFETY: nothing is mapped.
@@ -753,6 +799,16 @@ fn kernel_errors_have_memmap2s_raw_os_error() {
         )
     };
     let e = ours.advise_range(Advice::PopulateWrite, 0, page).unwrap_err();
+    if POSIX {
+        // Neither the advice nor mremap is there: refused by name, no errno.
+        assert_unsupported_io(Err::<(), _>(e), "MADV_POPULATE_WRITE");
+        let mut ours = MmapMut::map_anon(page).unwrap();
+        // SAFETY: no reference into the map is held; the call fails.
+        return assert_unsupported_io(
+            unsafe { ours.remap(2 * page, RemapOptions::new()) },
+            "mremap",
+        );
+    }
     let t = theirs.advise_range(memmap2::Advice::PopulateWrite, 0, page).unwrap_err();
     assert_eq!(some(&e), t.raw_os_error());
     // Growing a map in place when it may not move: ENOMEM, or success in
@@ -799,6 +855,15 @@ fn options_map_like_memmap2() {
     let file = f.read();
     let stack = MmapOptions::new().stack().len(4 * page).map_anon().unwrap();
     assert_eq!(stack.len(), 4 * page);
+    if POSIX {
+        let pop = MmapOptions::new().populate().len(page).map_anon();
+        assert_unsupported_io(pop, "MAP_POPULATE");
+        // SAFETY: the file is not changed.
+        let filed = unsafe { MmapOptions::new().no_reserve_swap().stack().map(&file) };
+        assert_eq!(&filed.unwrap()[..], &pattern(2 * page)[..]);
+        let huge = MmapOptions::new().huge(None).len(2 << 20).map_anon().unwrap_err();
+        return assert_eq!(huge.kind(), ErrorKind::Unsupported, "{huge}");
+    }
     let pop = MmapOptions::new().populate().no_reserve_swap().len(page).map_anon().unwrap();
     assert_eq!(pop[page - 1], 0);
     // SAFETY: the file is not changed.
@@ -891,6 +956,11 @@ fn memfd(data: &[u8], seals: i32) -> File {
 fn map_if_safe_maps_only_files_the_kernel_keeps_unchanged() {
     let both = libc::F_SEAL_SHRINK | libc::F_SEAL_WRITE;
     let sealed = memfd(b"sealed bytes", both);
+    if POSIX {
+        // The backend cannot ask for seals: nothing is known to be safe.
+        let e = Mmap::map_if_safe(&sealed).unwrap_err();
+        return assert!(e.not_supported() && !e.not_safe(), "{e:?}");
+    }
     let map = Mmap::map_if_safe(&sealed).unwrap();
     assert_eq!(&map[..], b"sealed bytes");
     assert_eq!(&memmap2::Mmap::map_if_safe(&sealed).unwrap()[..], b"sealed bytes");
@@ -942,14 +1012,19 @@ fn nothing_is_left_mapped_after_drop_or_failure() {
             let placeholder = Mmap::map(&empty.read()).unwrap();
             let native = xmmap::Map::from(Mmap::map(&empty.read()).unwrap());
             let mut grown = MmapMut::map_anon(0).unwrap();
-            grown.remap(4 * page, may_move()).unwrap();
-            grown.remap(0, may_move()).unwrap();
-            grown.remap(page, may_move()).unwrap();
+            if POSIX {
+                assert_unsupported_io(grown.remap(4 * page, may_move()), "mremap");
+            } else {
+                grown.remap(4 * page, may_move()).unwrap();
+                grown.remap(0, may_move()).unwrap();
+                grown.remap(page, may_move()).unwrap();
+            }
             let jit = MmapMut::map_anon(page).unwrap().make_exec().unwrap().make_mut().unwrap();
             let back = MmapMut::from(xmmap::MapMut::from(MmapMut::map_anon(page).unwrap()));
             let raw_rw = MmapRaw::from(MmapOptions::new().map_copy(&f.read()).unwrap());
             let sealed = memfd(b"sealed", libc::F_SEAL_SHRINK | libc::F_SEAL_WRITE);
-            let safe = Mmap::map_if_safe(&sealed).unwrap();
+            let safe = Mmap::map_if_safe(&sealed);
+            assert_eq!(safe.is_err(), POSIX, "{safe:?}");
             drop((ro, raw, placeholder, native, grown, jit, back, raw_rw, safe));
             // Failed calls leave nothing behind either.
             let _ = MmapOptions::new().offset(1 << 40).len(1).map(&f.read());
@@ -1100,6 +1175,17 @@ fn anonymous_maps_and_remaps_agree_with_memmap2() {
                 ours.no_reserve_swap();
                 theirs.no_reserve_swap();
             }
+            if POSIX {
+                let a = ours.map_anon();
+                if flags & 2 != 0 {
+                    assert_unsupported_io(a, "MAP_POPULATE");
+                    continue;
+                }
+                let mut a = a.unwrap();
+                // SAFETY: anonymous memory; the call fails.
+                assert_unsupported_io(unsafe { a.remap(2 * page, may_move()) }, "mremap");
+                continue;
+            }
             let (mut a, mut b) = (ours.map_anon().unwrap(), theirs.map_anon().unwrap());
             assert_eq!((a.len(), a.as_ptr() as usize % page), (b.len(), 0), "len {len}");
             assert_eq!(&a[..], &b[..]);
@@ -1117,6 +1203,9 @@ fn anonymous_maps_and_remaps_agree_with_memmap2() {
         }
     }
 
+    if POSIX {
+        return; // no mremap for file maps either, as asserted above
+    }
     // File maps at an unaligned offset, remapped across page boundaries.
     let data = pattern(4 * page);
     let f = TempFile::with(&data);

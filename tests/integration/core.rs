@@ -177,6 +177,13 @@ fn a_write_map_over_a_read_only_descriptor_is_refused_clearly() {
 fn validate_rejects_a_flag_the_kernel_does_not_know() {
     const UNKNOWN: u32 = 0x0020_0000; // unused MAP_* bit
     let f = TempFile::with(&pattern(100));
+    if POSIX {
+        // The POSIX backend knows Linux's bits by name, and no others.
+        // SAFETY: the call fails.
+        let plain = unsafe { MapOptions::new().extra_flags(UNKNOWN).map(&f.read()) };
+        assert_unsupported(plain, "mmap flags 0x200000");
+        return;
+    }
     // SAFETY: the extra bit is unknown, so it cannot change semantics.
     let plain = unsafe { MapOptions::new().extra_flags(UNKNOWN).map(&f.read()) };
     assert!(plain.is_ok(), "MAP_SHARED ignores unknown flags: {plain:?}");
@@ -394,6 +401,16 @@ fn xmmap_limit_from_the_environment_applies_and_a_bad_value_is_an_error() {
 
 #[test]
 fn huge_pages_without_a_pool_name_nr_hugepages() {
+    if POSIX {
+        // No hugetlbfs: refused before the call, as a kernel without it is.
+        let e = MapOptions::new().len(1).huge(None).map_anon().unwrap_err();
+        assert_eq!(e.kind(), &ErrorKind::HugePagesUnavailable { size: 0 }, "{e}");
+        assert!(e.to_string().contains("no hugetlbfs support"), "{e}");
+        assert_eq!(std::io::Error::from(e).kind(), std::io::ErrorKind::Unsupported);
+        let e = MapOptions::new().len(1).huge(Some(21)).map_anon().unwrap_err();
+        assert_eq!(std::io::Error::from(e).kind(), std::io::ErrorKind::Unsupported);
+        return;
+    }
     let pool_empty = xmmap::page::huge_page_sizes().iter().all(|h| h.free == 0);
     let r = MapOptions::new().len(1).huge(None).map_anon();
     match r {
@@ -411,6 +428,12 @@ fn huge_pages_without_a_pool_name_nr_hugepages() {
 #[test]
 fn map_sync_without_dax_is_unsupported_here() {
     let f = TempFile::with(&pattern(4096));
+    if POSIX {
+        // SAFETY: only this test touches the file; the call fails.
+        let r = unsafe { MapOptions::new().sync(true).map_mut(&f.rw()) };
+        assert_unsupported(r, "MAP_SHARED_VALIDATE");
+        return;
+    }
     // SAFETY: only this test touches the file.
     match unsafe { MapOptions::new().sync(true).map_mut(&f.rw()) } {
         Err(e) => {
@@ -431,8 +454,12 @@ fn locked_over_rlimit_memlock_quotes_the_limit() {
         // SAFETY: setrlimit with a valid struct.
         assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_MEMLOCK, &lim) }, 0);
         let e = MapOptions::new().len(64 * page as usize).locked(true).map_anon().unwrap_err();
-        let ok = matches!(e.kind(), ErrorKind::LockLimit { limit: Some(l), .. } if *l == page)
-            && e.to_string().contains("RLIMIT_MEMLOCK");
+        let ok = if POSIX {
+            e.kind() == &ErrorKind::Unsupported && e.to_string().contains("MAP_LOCKED")
+        } else {
+            matches!(e.kind(), ErrorKind::LockLimit { limit: Some(l), .. } if *l == page)
+                && e.to_string().contains("RLIMIT_MEMLOCK")
+        };
         let m = MapOptions::new().len(64 * page as usize).map_anon().unwrap();
         let lock = m.lock().unwrap_err();
         let ok2 = matches!(lock.kind(), ErrorKind::LockLimit { .. });
@@ -494,6 +521,13 @@ fn remap_grows_and_shrinks_with_overflow_checks() {
     let page = page_size();
     let mut m = MapOptions::new().len(page).map_anon().unwrap();
     m[0] = 1;
+    if POSIX {
+        // SAFETY: anonymous memory; the call fails.
+        let r = unsafe { m.remap(4 * page, xmmap::RemapOptions::new().may_move(true)) };
+        assert_unsupported(r, "mremap");
+        assert_eq!((m.len(), m[0]), (page, 1));
+        return;
+    }
     // SAFETY: anonymous memory: no file end to fault on.
     unsafe { m.remap(4 * page, xmmap::RemapOptions::new().may_move(true)).unwrap() };
     assert_eq!(m.len(), 4 * page);
@@ -556,7 +590,12 @@ fn every_mapping_is_released_after_drop() {
         let raw = MapOptions::new().map_raw(&f.rw()).unwrap();
         let mut grown = MapOptions::new().len(page).map_anon().unwrap();
         // SAFETY: anonymous memory.
-        unsafe { grown.remap(10 * page, xmmap::RemapOptions::new().may_move(true)).unwrap() };
+        let r = unsafe { grown.remap(10 * page, xmmap::RemapOptions::new().may_move(true)) };
+        if POSIX {
+            assert_unsupported(r, "mremap");
+        } else {
+            r.unwrap();
+        }
         assert!(map_count() > before);
         drop((maps, x, y, raw, grown));
         // Failed calls leave nothing behind either.
@@ -581,6 +620,27 @@ fn maps_are_send_and_sync() {
 fn the_extra_flags_map() {
     let page = page_size();
     let f = TempFile::with(&pattern(4 * page));
+    if POSIX {
+        // Only MAP_NORESERVE and MAP_STACK (as nothing) of these.
+        // SAFETY: only this test touches the file.
+        let m = unsafe { MapOptions::new().no_reserve(true).map(&f.read()).unwrap() };
+        assert_eq!(&m[..], &pattern(4 * page)[..]);
+        assert_eq!(MapOptions::new().len(page).stack(true).map_anon().unwrap().len(), page);
+        // SAFETY: as above; each call fails.
+        unsafe {
+            assert_unsupported(MapOptions::new().populate(true).map(&f.read()), "MAP_POPULATE");
+            assert_unsupported(MapOptions::new().nonblock(true).map(&f.read()), "MAP_NONBLOCK");
+        }
+        let g = MapOptions::new().len(page).grows_down(true).map_anon();
+        assert_unsupported(g, "MAP_GROWSDOWN");
+        if cfg!(target_arch = "x86_64") {
+            let low = MapOptions::new().len(page).low_32bit(true).map_anon();
+            assert_unsupported(low, "MAP_32BIT");
+        }
+        let locked = MapOptions::new().len(page).locked(true).map_anon();
+        assert_unsupported(locked, "MAP_LOCKED");
+        return;
+    }
     // SAFETY: only this test touches the file.
     let m = unsafe {
         MapOptions::new().populate(true).no_reserve(true).nonblock(true).map(&f.read()).unwrap()

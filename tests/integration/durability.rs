@@ -32,12 +32,9 @@ fn record(seed: u64, index: usize) -> [u8; RECORD] {
     let seq = seed.wrapping_mul(1_000_003).wrapping_add(index as u64 + 1);
     r[..8].copy_from_slice(&seq.to_le_bytes());
     r[8..12].copy_from_slice(&(index as u32).to_le_bytes());
-    let mut x = seq | 1;
+    let mut rng = Rng(seq | 1);
     for b in &mut r[12..RECORD - 4] {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        *b = (x as u8) | 1; // never 0, so "untouched" is unambiguous
+        *b = (rng.next() as u8) | 1; // never 0, so "untouched" is unambiguous
     }
     let sum = fnv1a(&r[..RECORD - 4]);
     r[RECORD - 4..].copy_from_slice(&sum.to_le_bytes());
@@ -123,15 +120,12 @@ fn every_flushed_record_survives_sigkill_and_unflushed_writes_corrupt_nothing() 
     }
     let kills =
         std::env::var("XMMAP_DURABILITY_KILLS").ok().and_then(|v| v.parse().ok()).unwrap_or(KILLS);
-    let mut rng = 0x2545_f491_4f6c_dd1du64;
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
     let mut total_flushed = 0;
     let mut torn = 0;
     let mut checked_dirty = 0;
     for kill in 0..kills {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        let seed = rng;
+        let seed = rng.next();
         let f = TempFile::with(&vec![0u8; RECORDS * RECORD]);
         let path = f.path.display().to_string();
         let mut c = spawn_child(

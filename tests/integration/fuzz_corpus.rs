@@ -29,13 +29,8 @@ fn corpus(target: &str) -> Vec<(String, Vec<u8>)> {
 
 /// A small deterministic mutator: flips, overwrites, inserts and cuts bytes.
 fn mutate(input: &[u8], seed: u64) -> Vec<u8> {
-    let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    let mut next = move || {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        s
-    };
+    let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    let mut next = move || rng.next();
     let mut out = input.to_vec();
     for _ in 0..1 + next() % 4 {
         let at = if out.is_empty() { 0 } else { next() as usize % out.len() };

@@ -26,8 +26,11 @@ fn grows_down_on_shared_anonymous_memory_is_refused_clearly() {
     assert_eq!(e.kind(), &ErrorKind::InvalidInput);
     assert!(e.to_string().contains("private anonymous maps only"), "{e}");
     assert_eq!(e.raw_os_error(), None, "refused before the system call: {e}");
-    let m = MapOptions::new().len(page_size()).grows_down(true).map_anon().unwrap();
-    assert_eq!(m[0], 0);
+    let m = MapOptions::new().len(page_size()).grows_down(true).map_anon();
+    if POSIX {
+        return assert_unsupported(m, "MAP_GROWSDOWN");
+    }
+    assert_eq!(m.unwrap()[0], 0);
 }
 
 /// huge + no_reserve on an empty pool mapped fine and the first touch raised
@@ -160,6 +163,10 @@ fn uninitialized_is_taken_only_by_the_unchecked_constructors() {
         assert_eq!(e.kind(), &ErrorKind::InvalidInput, "{e}");
         assert!(e.to_string().contains("unchecked_map_anon"), "{e}");
     }
+    if POSIX {
+        // SAFETY: the call fails.
+        return assert_unsupported(unsafe { o.unchecked_map_anon() }, "MAP_UNINITIALIZED");
+    }
     // SAFETY: the map is written before it is read.
     let mut m = unsafe { o.unchecked_map_anon() }.unwrap();
     m.fill(5);
@@ -214,6 +221,13 @@ fn remap_of_a_map_split_by_partial_advice_names_the_split() {
     let f = TempFile::with(&pattern(3 * page));
     // SAFETY: only this test touches the file.
     let mut m = unsafe { MapOptions::new().map(&f.read()).unwrap() };
+    if POSIX {
+        // Neither the advice nor mremap exists there.
+        assert_unsupported(m.advise_range(Advice::DontFork, 0, page), "MADV_DONTFORK");
+        // SAFETY: the call fails; nothing is touched.
+        let r = unsafe { m.remap(3 * page + 1, RemapOptions::new().may_move(true)) };
+        return assert_unsupported(r, "mremap");
+    }
     m.advise_range(Advice::DontFork, 0, page).unwrap();
     // SAFETY: the new length reaches one byte into the page past the file's
     // end, which is never touched.
@@ -291,6 +305,14 @@ fn populate_over_truncated_pages_names_the_first_lost_offset() {
     // SAFETY: as above.
     let mut w = unsafe { MapOptions::new().map_mut(&f.rw()).unwrap() };
     f.rw().set_len(3 * page as u64 + 1).unwrap();
+    if POSIX {
+        // No MADV_POPULATE_*; a guarded read still names the first lost byte.
+        assert_unsupported(m.advise(Advice::PopulateRead), "MADV_POPULATE_READ");
+        assert_unsupported(w.advise(Advice::PopulateWrite), "MADV_POPULATE_WRITE");
+        let e = shifted.read_at(page as u64, &mut vec![0; 6 * page]).unwrap_err();
+        assert_eq!(e.kind(), &ErrorKind::Truncated { offset: 4 * page as u64 - 10 }, "{e}");
+        return;
+    }
     for (advice, e) in [
         ("read", m.advise(Advice::PopulateRead).unwrap_err()),
         ("write", w.advise(Advice::PopulateWrite).unwrap_err()),
@@ -310,4 +332,73 @@ fn populate_over_truncated_pages_names_the_first_lost_offset() {
     assert_eq!(m.read_at(0, &mut [0u8; 4]).unwrap(), 4);
     assert_eq!(m[3 * page], pattern(3 * page + 1)[3 * page]);
     w.write_at(0, b"ok").unwrap();
+}
+
+/// map_copy, map_copy_read_only, map_exec and the raw maps had no MAP_FIXED
+/// form: only map, map_mut and the anonymous maps could be placed at an
+/// address the caller owns.
+#[test]
+fn every_file_map_has_an_at_form_that_maps_there_and_leaves_the_options_unfixed() {
+    let page = page_size();
+    let data = pattern(page);
+    let f = TempFile::with(&data);
+    let o = MapOptions::new().len(page).clone();
+    // One page of address space per map, reserved by an anonymous map whose
+    // owner is forgotten, so that only the fixed map placed there owns it.
+    let reserve = || {
+        let mut spare = MapOptions::new().len(page).map_anon().unwrap();
+        spare[0] = !data[0];
+        let addr = spare.as_ptr() as usize;
+        std::mem::forget(spare);
+        addr
+    };
+    // Each fixed map is at its address with the file's bytes there (not the
+    // reservation's), and the same options through the safe call map
+    // elsewhere: nothing of the address stayed in them.
+    let check = |what: &str, addr: usize, at: *const u8, bytes: &[u8], safe: usize| {
+        assert_eq!(at as usize, addr, "{what} is at the address");
+        assert!(bytes == &data[..], "{what} maps the file there");
+        assert_ne!(safe, addr, "{what}: the options stayed unfixed");
+    };
+
+    let addr = reserve();
+    // SAFETY: the page at `addr` was reserved above for this map alone;
+    // only this test touches the file.
+    let mut copy = unsafe { o.map_copy_at(&f.read(), addr) }.unwrap();
+    // SAFETY: as above.
+    let safe = unsafe { o.map_copy(&f.read()) }.unwrap();
+    check("map_copy_at", addr, copy.as_ptr(), &copy, safe.as_ptr() as usize);
+    copy[0] = !data[0];
+    assert_eq!(std::fs::read(&f.path).unwrap()[0], data[0], "map_copy_at is private");
+
+    let addr = reserve();
+    // SAFETY: the page at `addr` was reserved above for this map alone;
+    // only this test touches the file.
+    let cro = unsafe { o.map_copy_read_only_at(&f.read(), addr) }.unwrap();
+    // SAFETY: as above.
+    let safe = unsafe { o.map_copy_read_only(&f.read()) }.unwrap();
+    check("map_copy_read_only_at", addr, cro.as_ptr(), &cro, safe.as_ptr() as usize);
+
+    let addr = reserve();
+    // SAFETY: the page at `addr` was reserved above for this map alone;
+    // only this test touches the file, and nothing executes it.
+    let exec = unsafe { o.map_exec_at(&f.read(), addr) }.unwrap();
+    // SAFETY: as above.
+    let safe = unsafe { o.map_exec(&f.read()) }.unwrap();
+    check("map_exec_at", addr, exec.as_ptr(), &exec, safe.as_ptr() as usize);
+
+    let mut buf = vec![0; page];
+    for (what, rw) in [("map_raw_at", true), ("map_raw_read_only_at", false)] {
+        let addr = reserve();
+        let raw = if rw {
+            // SAFETY: the page at `addr` was reserved above for this map alone.
+            unsafe { o.map_raw_at(&f.rw(), addr) }.unwrap()
+        } else {
+            // SAFETY: as above.
+            unsafe { o.map_raw_read_only_at(&f.read(), addr) }.unwrap()
+        };
+        let safe = if rw { o.map_raw(&f.rw()) } else { o.map_raw_read_only(&f.read()) }.unwrap();
+        assert_eq!(raw.read_at(0, &mut buf).unwrap(), page);
+        check(what, addr, raw.as_ptr(), &buf, safe.as_ptr() as usize);
+    }
 }

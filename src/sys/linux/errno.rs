@@ -1,5 +1,6 @@
-//! [`Errno`] on Linux: rustix's, under the names the layers above use (see
-//! `sys::Errno` for the set every backend provides).
+//! [`Errno`] on Linux (and in the POSIX backend, which includes this file):
+//! rustix's, under the names the layers above use (see `sys::Errno` for the
+//! set every backend provides).
 
 use std::io;
 

@@ -2,41 +2,19 @@
 //! error instead of a signal that kills the process.
 //!
 //! On x86_64 Linux the copy is a `rep movsb` whose `SIGBUS`/`SIGSEGV` a
-//! process-wide handler redirects to a recovery label (`guard_x86_64`). On
-//! every other architecture the kernel does the copy for us with
-//! `process_vm_readv`/`process_vm_writev` on our own pid, which reports a
-//! missing page as `EFAULT` and a partial count (`guard_kernel`).
+//! process-wide handler redirects to a recovery label (`sys::fault`, shared
+//! with the POSIX backend). On every other architecture the kernel does the
+//! copy for us with `process_vm_readv`/`process_vm_writev` on our own pid,
+//! which reports a missing page as `EFAULT` and a partial count
+//! (`guard_kernel`); x86_64 uses it too where a fault could not reach the
+//! handler (a thread that blocks `SIGBUS`/`SIGSEGV`).
 
 use std::io;
 
-#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
-#[path = "guard_x86_64.rs"]
-mod imp;
+use crate::sys::CopyError;
 
-#[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
-#[path = "guard_kernel.rs"]
-mod imp;
-
-// x86_64 falls back on the kernel's copy where a fault could not reach its
-// handler (a thread that blocks SIGBUS/SIGSEGV).
-#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
 #[path = "guard_kernel.rs"]
 mod kernel;
-
-/// How a guarded copy failed.
-#[derive(Debug)]
-pub(crate) enum CopyError {
-    /// `SIGBUS` on the mapped side: the page has no backing any more (the
-    /// file was truncated, or a hardware memory error). `copied` bytes were
-    /// copied before it.
-    Bus { copied: usize },
-    /// `SIGSEGV` on the mapped side: the protection forbids the access.
-    Segv { copied: usize },
-    /// The copy could not be attempted (handler installation failed, or the
-    /// kernel refused `process_vm_readv`).
-    #[allow(dead_code)] // on x86_64 only from the kernel fallback
-    Os(io::Error),
-}
 
 /// Installs the fault handler once per process (lazily; later calls are an
 /// atomic load).
@@ -44,7 +22,10 @@ pub(crate) enum CopyError {
 /// # References
 /// - [sigaction(2)](https://man7.org/linux/man-pages/man2/sigaction.2.html)
 pub(crate) fn guard_install() -> io::Result<()> {
-    imp::install()
+    #[cfg(target_arch = "x86_64")]
+    return crate::sys::fault::install();
+    #[cfg(not(target_arch = "x86_64"))]
+    return kernel::install();
 }
 
 /// `memcpy(dst, src, len)` where a fault on the mapped side (`src` when
@@ -66,6 +47,14 @@ pub(crate) unsafe fn guarded_copy(
     len: usize,
     map_is_src: bool,
 ) -> Result<(), CopyError> {
+    #[cfg(target_arch = "x86_64")]
+    if crate::sys::fault::fast_path_ready() {
+        // SAFETY: passed on to the caller; the handler is installed and a
+        // fault reaches it.
+        return unsafe { crate::sys::fault::copy(dst, src, len, map_is_src) };
+    }
+    // A fault would not reach the handler (or there is none): the kernel
+    // copies instead.
     // SAFETY: passed on to the caller.
-    unsafe { imp::copy(dst, src, len, map_is_src) }
+    unsafe { kernel::copy(dst, src, len, map_is_src) }
 }

@@ -22,6 +22,9 @@
 //! continues the search, so the handlers after ours (and structured
 //! exception handling, and the default of terminating the process) see it
 //! exactly as without xmmap: a vectored handler needs no chaining.
+//!
+//! `CopyError::Bus` is `EXCEPTION_IN_PAGE_ERROR` (the page could not be read
+//! in), `CopyError::Segv` an access violation; `Os` is not produced here.
 
 use std::cell::Cell;
 use std::io;
@@ -29,24 +32,12 @@ use std::sync::atomic::{compiler_fence, Ordering};
 use std::sync::OnceLock;
 
 use windows_sys::Win32::Foundation::{EXCEPTION_ACCESS_VIOLATION, EXCEPTION_IN_PAGE_ERROR};
+
+use crate::sys::CopyError;
 use windows_sys::Win32::System::Diagnostics::Debug::{
     AddVectoredExceptionHandler, EXCEPTION_CONTINUE_EXECUTION, EXCEPTION_CONTINUE_SEARCH,
     EXCEPTION_POINTERS,
 };
-
-/// How a guarded copy failed.
-#[derive(Debug)]
-pub(crate) enum CopyError {
-    /// `EXCEPTION_IN_PAGE_ERROR` on the mapped side: the page could not be
-    /// read in. `copied` bytes were copied before it.
-    Bus { copied: usize },
-    /// `EXCEPTION_ACCESS_VIOLATION` on the mapped side: the protection
-    /// forbids the access.
-    Segv { copied: usize },
-    /// The copy could not be attempted (the handler could not be added).
-    #[allow(dead_code)] // the layers above match it; this backend has no fallback
-    Os(io::Error),
-}
 
 /// What this thread's guarded copy watches, and what the handler saw.
 struct Active {

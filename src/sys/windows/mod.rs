@@ -617,6 +617,7 @@ pub(crate) fn has_verity(_file: &File) -> io::Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sys::CopyError;
 
     #[test]
     fn shared_private_and_refused_flags_translate() {

@@ -29,46 +29,12 @@ use std::os::unix::fs::FileExt;
 use std::time::Instant;
 
 use xmmap::{Map, WindowCache, WindowConfig, WindowStats};
+use xmmap_bench::offsets::zipf_placed;
+use xmmap_bench::stats::median;
+use xmmap_bench::Rng;
 
 const ROUNDS: usize = 5;
 const BLOCK: usize = 4096;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-/// Block indices drawn from a zipf(1) distribution over `blocks` ranks;
-/// rank `r` maps to block `perm[r]`.
-fn zipf_offsets(rng: &mut Rng, blocks: usize, n: usize, perm: &[usize]) -> Vec<u64> {
-    let mut cdf = Vec::with_capacity(blocks);
-    let mut sum = 0.0;
-    for r in 1..=blocks {
-        sum += 1.0 / r as f64;
-        cdf.push(sum);
-    }
-    (0..n)
-        .map(|_| {
-            let u = rng.unit() * sum;
-            let rank = cdf.partition_point(|&c| c < u).min(blocks - 1);
-            (perm[rank] * BLOCK) as u64
-        })
-        .collect()
-}
 
 fn cache_for(limit: u64, window: u64) -> WindowCache {
     WindowConfig::new().window_size(window).mapped_limit(limit).build().expect("cache")
@@ -85,8 +51,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = std::env::temp_dir().join(format!("xmmap-bench-window-{}", std::process::id()));
     {
         let mut f = File::create(&path)?;
-        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-        let chunk: Vec<u8> = (0..1 << 20).map(|_| rng.next() as u8).collect();
+        let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15);
+        let chunk: Vec<u8> = (0..1 << 20).map(|_| rng.next_u64() as u8).collect();
         for _ in 0..mib {
             f.write_all(&chunk)?;
         }
@@ -105,11 +71,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     // 1. Random 4 KiB reads, zipf-like.
-    let mut rng = Rng(42);
-    let clustered: Vec<usize> = (0..blocks).collect();
+    let mut rng = Rng::new(42);
+    let clustered: Vec<u64> = (0..blocks as u64).collect();
     let mut scattered = clustered.clone();
     for i in (1..blocks).rev() {
-        scattered.swap(i, (rng.next() % (i as u64 + 1)) as usize);
+        scattered.swap(i, (rng.next_u64() % (i as u64 + 1)) as usize);
     }
     let n = 100_000;
     let mut buf = vec![0u8; BLOCK];
@@ -121,7 +87,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("scattered", &scattered, 64 << 10, limit),
         ("scattered, whole file fits", &scattered, 16 << 20, len),
     ] {
-        let offsets = zipf_offsets(&mut rng, blocks, n, perm);
+        let offsets = zipf_placed(&mut rng, n, perm, BLOCK as u64);
         let cache = cache_for(budget, window);
         let h = cache.open(&path)?;
         let (mut t_pread, mut t_cache, mut t_cursor) = (Vec::new(), Vec::new(), Vec::new());
@@ -179,7 +145,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for _ in 0..ROUNDS {
             let t = Instant::now();
             for i in 0..2_000u64 {
-                let start = (rng.next() % (len / window)) * window;
+                let start = (rng.next_u64() % (len / window)) * window;
                 let raw = opts.offset(start).len(window as usize).map_raw_read_only(&file)?;
                 // SAFETY: the map is readable and nothing truncates the file.
                 black_box(unsafe {
@@ -254,7 +220,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // SAFETY: as above.
     let mut cursor = unsafe { cache.cursor(h)? };
     let span = (cursor.at(0)?.len() - 64) as u64;
-    let offs: Vec<u64> = (0..1_000_000).map(|_| rng.next() % span).collect();
+    let offs: Vec<u64> = (0..1_000_000).map(|_| rng.next_u64() % span).collect();
     let (mut t_slice, mut t_hit) = (Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
         let t = Instant::now();
@@ -289,7 +255,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // lock per read, a cursor does not.
     let cache = cache_for(len, len);
     let h = cache.open(&path)?;
-    let offsets = zipf_offsets(&mut rng, blocks, 200_000, &scattered);
+    let offsets = zipf_placed(&mut rng, 200_000, &scattered, BLOCK as u64);
     let run = |threads: usize, cursor: bool| -> f64 {
         let t = Instant::now();
         std::thread::scope(|s| {

@@ -3,7 +3,7 @@
 //! three side by side in one run, in rounds of alternating order. Prints
 //! the median time per call and ratios to memmap2 (below 1.0 is faster).
 //!
-//! `cargo bench --bench compat --features memmap2-compat`
+//! `cargo bench -p xmmap-bench --bench compat --features memmap2-compat`
 
 // Unix only (pread, the memmap2 comparison); elsewhere there is nothing to run.
 #![cfg_attr(not(unix), no_main)]
@@ -15,6 +15,7 @@ use std::io::Write;
 use std::time::Instant;
 
 use xmmap::compat::memmap2 as compat;
+use xmmap_bench::stats::median;
 
 const ROUNDS: usize = 15;
 
@@ -24,11 +25,6 @@ fn ns_per_call(calls: usize, mut f: impl FnMut()) -> f64 {
         f();
     }
     start.elapsed().as_nanos() as f64 / calls as f64
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 fn touch(bytes: &[u8]) -> u64 {

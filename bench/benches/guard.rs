@@ -11,8 +11,8 @@
 //! Rounds alternate between the contenders; the medians are printed.
 //!
 //! ```text
-//! cargo bench --bench guard             # full: a 1 GiB file
-//! cargo bench --bench guard -- --quick  # 64 MiB, fewer rounds (or XMMAP_BENCH_QUICK=1)
+//! cargo bench -p xmmap-bench --bench guard             # full: a 1 GiB file
+//! cargo bench -p xmmap-bench --bench guard -- --quick  # 64 MiB, fewer rounds (or XMMAP_BENCH_QUICK=1)
 //! ```
 
 // Unix only (pread, the memmap2 comparison); elsewhere there is nothing to run.
@@ -27,6 +27,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use xmmap::{Map, MapOptions};
+use xmmap_bench::stats::median;
+use xmmap_bench::Rng;
 
 const MIB: usize = 1 << 20;
 
@@ -61,11 +63,6 @@ impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.0);
     }
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    v[v.len() / 2]
 }
 
 /// One way of doing a run's reads into the buffer it is given.
@@ -153,17 +150,9 @@ fn random_4k(file_len: usize, rounds: usize) {
     let file = Scratch::new(file_len);
     let f = file.open();
     let raw = MapOptions::new().populate(true).map_raw_read_only(&f).expect("map");
-    let offsets: Vec<u64> = {
-        let mut x = 0x9E37_79B9_7F4A_7C15u64;
-        (0..reads)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                (x % (file_len / page) as u64) * page as u64
-            })
-            .collect()
-    };
+    let mut rng = Rng::new(0x9E37_79B9_7F4A_7C15);
+    let offsets: Vec<u64> =
+        (0..reads).map(|_| rng.below((file_len / page) as u64) * page as u64).collect();
     let bytes = reads * page;
     let mut guarded = |buf: &mut [u8]| {
         for &off in &offsets {

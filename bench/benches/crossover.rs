@@ -18,7 +18,7 @@
 //! faster) and the crossover: the smallest size from which mapping wins at
 //! every larger size, next to the `DEFAULT_THRESHOLD` in force.
 //!
-//! Run with `cargo bench --bench crossover`; `XMMAP_BENCH_ROUNDS` (default
+//! Run with `cargo bench -p xmmap-bench --bench crossover`; `XMMAP_BENCH_ROUNDS` (default
 //! 9) sets the rounds.
 
 use std::fs::File;
@@ -27,6 +27,8 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use xmmap::{page_size, SourceOptions};
+use xmmap_bench::report::size_label;
+use xmmap_bench::stats::median;
 
 fn touch(bytes: &[u8]) -> u64 {
     let page = page_size();
@@ -80,19 +82,6 @@ fn batch(file: &File, map: bool, iters: u32) -> f64 {
     start.elapsed().as_nanos() as f64 / f64::from(iters)
 }
 
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-fn human(n: u64) -> String {
-    if n >= 1 << 20 {
-        format!("{} MiB", n >> 20)
-    } else {
-        format!("{} KiB", n >> 10)
-    }
-}
-
 fn main() {
     let rounds: usize =
         std::env::var("XMMAP_BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(9);
@@ -130,7 +119,7 @@ fn main() {
         let (r, m, w) = (median(&mut read), median(&mut map), median(&mut raw));
         println!(
             "{:>8} {:>12.0} {:>12.0} {:>10.2} {:>14.0} {:>14.2}",
-            human(size),
+            size_label(size),
             r,
             m,
             r / m,
@@ -149,8 +138,11 @@ fn main() {
         .find(|&(i, _)| results[i..].iter().all(|&(_, ratio)| ratio > 1.0))
         .map(|(_, &(size, _))| size);
     match crossover {
-        Some(s) => println!("crossover: mapping wins from {} ({s} bytes) up", human(s)),
+        Some(s) => println!("crossover: mapping wins from {} ({s} bytes) up", size_label(s)),
         None => println!("crossover: mapping never wins consistently up to 16 MiB"),
     }
-    println!("xmmap::source::DEFAULT_THRESHOLD is {}", human(xmmap::source::DEFAULT_THRESHOLD));
+    println!(
+        "xmmap::source::DEFAULT_THRESHOLD is {}",
+        size_label(xmmap::source::DEFAULT_THRESHOLD)
+    );
 }

@@ -1,4 +1,11 @@
-//! x86_64: a `rep movsb` copy whose faults a signal handler redirects.
+//! Guarded copies through the fault signal: a copy loop whose `SIGBUS` or
+//! `SIGSEGV` a process-wide handler redirects to a recovery label.
+//!
+//! Shared by the Linux backend (x86_64) and the POSIX backend (x86_64 and
+//! aarch64 on macOS, FreeBSD, and Linux under `--cfg xmmap_posix`). The copy
+//! is per architecture (`rep movsb` on x86_64, an aligned word loop on
+//! aarch64), the access to the interrupted program counter per OS (`pc`,
+//! `set_pc`); the rest is common.
 //!
 //! The copy routine is one `asm!` block with local labels only (no symbol,
 //! so two versions of xmmap link together). The handler claims a `SIGBUS`
@@ -6,19 +13,23 @@
 //!
 //! 1. it is a fault (`si_code > 0`), not a signal sent by `kill` or
 //!    `sigqueue`;
-//! 2. the interrupted instruction pointer is the `rep movsb` address this
-//!    thread's copy recorded;
+//! 2. the interrupted program counter lies in the copy instructions whose
+//!    addresses this thread's copy recorded;
 //! 3. this thread's guard record says it is inside a guarded copy;
 //! 4. the faulting address (`si_addr`) lies in the mapped range that copy
 //!    registered.
 //!
-//! It then records the signal and moves the instruction pointer to the
-//! recovery label; `rcx` still holds the bytes not copied, which the routine
-//! returns. Every other fault goes to the handler that was installed before
-//! ours (Rust's stack-overflow handler, a sanitizer, the application's), or,
-//! when that was the default action or "ignore", restores the default and
-//! lets the fault happen again, so the process dies of the original signal
-//! exactly as it would have without xmmap.
+//! It then records the signal and moves the program counter to the
+//! recovery label; the count register still holds the bytes not copied,
+//! which the routine returns. Every other fault goes to the handler that was
+//! installed before ours (Rust's stack-overflow handler, a sanitizer, the
+//! application's), or, when that was the default action or "ignore",
+//! restores the default and lets the fault happen again, so the process dies
+//! of the original signal exactly as it would have without xmmap.
+//!
+//! A fault the kernel cannot deliver (the thread blocks `SIGBUS` or
+//! `SIGSEGV`) kills the process, so callers ask [`fast_path_ready`] first
+//! and take another way when it says no.
 
 use std::cell::{Cell, UnsafeCell};
 use std::ffi::{c_int, c_void};
@@ -38,9 +49,16 @@ use super::CopyError;
 /// where to resume. Rust guarantees the direction flag is clear on entry.
 ///
 /// # Safety
-/// - As [`super::guarded_copy`], and `a` must be this thread's `ACTIVE`.
+/// - As [`copy`], and `a` must be this thread's `ACTIVE`.
+#[cfg(target_arch = "x86_64")]
 #[inline(never)]
-unsafe fn rep_movsb(dst: *mut u8, src: *const u8, len: usize, a: &Active) -> usize {
+unsafe fn copy_asm(
+    dst: *mut u8,
+    src: *const u8,
+    len: usize,
+    _map_is_src: bool,
+    a: &Active,
+) -> usize {
     let left: usize;
     // SAFETY: the caller vouches for both ranges; the two stores go to
     // this thread's record, which outlives the block.
@@ -65,6 +83,134 @@ unsafe fn rep_movsb(dst: *mut u8, src: *const u8, len: usize, a: &Active) -> usi
     left
 }
 
+/// The copy: bytes until the mapped side is 8-byte aligned, then 8-byte
+/// words, then the tail bytes; `n` counts down from `len` and is returned:
+/// the bytes not copied.
+///
+/// As on x86_64 the labels are local and the block records where its copy
+/// instructions start and where it resumes. A fault on a load (the map is
+/// the source) or a store (the map is the destination) leaves `n` counting
+/// the bytes of that access as not copied. The count stays exact: the
+/// mapped side's accesses are aligned, so none straddles a page, and a page
+/// is backed or lost as a whole.
+///
+/// # Safety
+/// - As [`copy`], and `a` must be this thread's `ACTIVE`.
+#[cfg(target_arch = "aarch64")]
+#[inline(never)]
+unsafe fn copy_asm(
+    dst: *mut u8,
+    src: *const u8,
+    len: usize,
+    map_is_src: bool,
+    a: &Active,
+) -> usize {
+    let mapped = if map_is_src { src as usize } else { dst as usize };
+    // Bytes before the mapped side reaches an 8-byte boundary.
+    let head = mapped.wrapping_neg() % 8;
+    let left: usize;
+    // SAFETY: the caller vouches for both ranges; the two stores go to
+    // this thread's record, which outlives the block.
+    unsafe {
+        core::arch::asm!(
+            "adr {t}, 2f",
+            "str {t}, [{f}]",
+            "adr {t}, 3f",
+            "str {t}, [{r}]",
+            "2:",
+            "cbz {n}, 3f",
+            "cbz {h}, 4f",
+            "ldrb {b:w}, [{s}], #1",
+            "strb {b:w}, [{d}], #1",
+            "sub {h}, {h}, #1",
+            "sub {n}, {n}, #1",
+            "b 2b",
+            "4:",
+            "cmp {n}, #8",
+            "b.lo 5f",
+            "ldr {b}, [{s}], #8",
+            "str {b}, [{d}], #8",
+            "sub {n}, {n}, #8",
+            "b 4b",
+            "5:",
+            "cbz {n}, 3f",
+            "ldrb {b:w}, [{s}], #1",
+            "strb {b:w}, [{d}], #1",
+            "sub {n}, {n}, #1",
+            "b 5b",
+            "3:",
+            t = out(reg) _,
+            b = out(reg) _,
+            f = in(reg) a.fault_ip.as_ptr(),
+            r = in(reg) a.recover_ip.as_ptr(),
+            n = inout(reg) len => left,
+            h = inout(reg) head => _,
+            s = inout(reg) src => _,
+            d = inout(reg) dst => _,
+            options(nostack),
+        );
+    }
+    left
+}
+
+/// The program counter of the interrupted context.
+///
+/// # Safety
+/// - `uc` must be the `ucontext_t` the kernel passed to an SA_SIGINFO handler.
+unsafe fn pc(uc: *mut libc::ucontext_t) -> usize {
+    // SAFETY: the caller passes the kernel's context; each arm reads the
+    // field that OS and architecture keep the program counter in.
+    unsafe {
+        #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+        let pc = (*uc).uc_mcontext.gregs[libc::REG_RIP as usize] as usize;
+        #[cfg(all(target_os = "linux", target_arch = "aarch64"))]
+        let pc = (*uc).uc_mcontext.pc as usize;
+        #[cfg(all(target_os = "macos", target_arch = "x86_64"))]
+        let pc = (*(*uc).uc_mcontext).__ss.__rip as usize;
+        #[cfg(all(target_os = "macos", target_arch = "aarch64"))]
+        let pc = (*(*uc).uc_mcontext).__ss.__pc as usize;
+        #[cfg(all(target_os = "freebsd", target_arch = "x86_64"))]
+        let pc = (*uc).uc_mcontext.mc_rip as usize;
+        #[cfg(all(target_os = "freebsd", target_arch = "aarch64"))]
+        let pc = (*uc).uc_mcontext.mc_gpregs.gp_elr as usize;
+        pc
+    }
+}
+
+/// Sets the program counter the interrupted context resumes at.
+///
+/// # Safety
+/// - As [`pc`]; `to` must be an address the interrupted code may resume at.
+unsafe fn set_pc(uc: *mut libc::ucontext_t, to: usize) {
+    // SAFETY: as in `pc`; the kernel restores the context on return.
+    unsafe {
+        #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+        {
+            (*uc).uc_mcontext.gregs[libc::REG_RIP as usize] = to as i64;
+        }
+        #[cfg(all(target_os = "linux", target_arch = "aarch64"))]
+        {
+            (*uc).uc_mcontext.pc = to as u64;
+        }
+        #[cfg(all(target_os = "macos", target_arch = "x86_64"))]
+        {
+            (*(*uc).uc_mcontext).__ss.__rip = to as u64;
+        }
+        #[cfg(all(target_os = "macos", target_arch = "aarch64"))]
+        {
+            (*(*uc).uc_mcontext).__ss.__pc = to as u64;
+        }
+        #[cfg(all(target_os = "freebsd", target_arch = "x86_64"))]
+        {
+            (*uc).uc_mcontext.mc_rip = to as libc::register_t;
+        }
+        #[cfg(all(target_os = "freebsd", target_arch = "aarch64"))]
+        {
+            (*uc).uc_mcontext.mc_gpregs.gp_elr = to as libc::register_t;
+        }
+    }
+}
+
 /// What this thread's guarded copy watches, and what the handler saw.
 struct Active {
     /// Mapped range of the copy in progress; `lo == hi` when none.
@@ -72,8 +218,9 @@ struct Active {
     hi: Cell<usize>,
     /// The signal the handler claimed, 0 if none.
     signal: Cell<c_int>,
-    /// Addresses of the copy's `rep movsb` and of its recovery point, stored
-    /// by the copy itself before it starts.
+    /// Addresses of the copy's first faulting instruction and of its
+    /// recovery point (just past the last), stored by the copy itself before
+    /// it starts.
     fault_ip: Cell<usize>,
     recover_ip: Cell<usize>,
 }
@@ -81,7 +228,11 @@ struct Active {
 thread_local! {
     // Const-initialised and without a destructor: access is a plain
     // thread-pointer-relative load, with no lazy registration, so the signal
-    // handler may touch it.
+    // handler may touch it. (On macOS a thread's first access to the image's
+    // thread-locals allocates their block; a thread that runs a guarded copy
+    // has made that access before it can fault in the copy, and a thread of
+    // Rust code has made it when it started. Only a foreign fault on a
+    // thread that never ran Rust code reaches the handler first.)
     static ACTIVE: Active = const {
         Active {
             lo: Cell::new(0),
@@ -110,7 +261,9 @@ static SPENT_BUS: AtomicBool = AtomicBool::new(false);
 static SPENT_SEGV: AtomicBool = AtomicBool::new(false);
 static INSTALLED: OnceLock<Result<(), i32>> = OnceLock::new();
 
-pub(super) fn install() -> io::Result<()> {
+/// Installs the handler once per process (lazily; later calls are an
+/// atomic load).
+pub(crate) fn install() -> io::Result<()> {
     // SAFETY: runs once; see `install_once`.
     match INSTALLED.get_or_init(|| unsafe { install_once() }) {
         Ok(()) => Ok(()),
@@ -155,7 +308,7 @@ unsafe fn install_once() -> Result<(), i32> {
     Ok(())
 }
 
-/// Whether a fault in a `rep movsb` on this thread would reach `on_fault`
+/// Whether a fault in the copy on this thread would reach `on_fault`
 /// now; re-installs our handler where someone replaced it since.
 ///
 /// Both are asked of the kernel on every copy, because either can change at
@@ -166,7 +319,7 @@ unsafe fn install_once() -> Result<(), i32> {
 /// signal sent with `kill`). A cached answer could be stale by the time the
 /// copy faults. Re-installing keeps the disposition saved at the first
 /// install as the one faults that are not ours chain to.
-fn fast_path_ready() -> bool {
+pub(crate) fn fast_path_ready() -> bool {
     // SAFETY: all-zero is a valid sigset_t and sigaction; the calls only
     // query, or install `ours()`.
     unsafe {
@@ -203,24 +356,26 @@ fn fast_path_ready() -> bool {
 extern "C" fn on_fault(sig: c_int, info: *mut libc::siginfo_t, ctx: *mut c_void) {
     let uc = ctx.cast::<libc::ucontext_t>();
     // SAFETY: with SA_SIGINFO the kernel passes a valid ucontext_t.
-    let ip = unsafe { (*uc).uc_mcontext.gregs[libc::REG_RIP as usize] } as usize;
+    let ip = unsafe { pc(uc) };
     // SAFETY: the kernel passes a valid siginfo_t.
     let (code, addr) = unsafe { ((*info).si_code, (*info).si_addr() as usize) };
     // A sent signal (si_code <= 0: kill, tgkill, sigqueue) is never ours,
     // wherever the thread happened to be.
     if code > 0 {
         let resume = ACTIVE.with(|a| {
-            let inside =
-                ip != 0 && ip == a.fault_ip.get() && a.lo.get() <= addr && addr < a.hi.get();
+            let inside = a.fault_ip.get() <= ip
+                && ip < a.recover_ip.get()
+                && a.lo.get() <= addr
+                && addr < a.hi.get();
             if inside {
                 a.signal.set(sig);
             }
             inside.then(|| a.recover_ip.get())
         });
         if let Some(resume) = resume {
-            // SAFETY: as above; returning resumes after the `rep movsb` with
-            // rcx = bytes not copied.
-            unsafe { (*uc).uc_mcontext.gregs[libc::REG_RIP as usize] = resume as i64 };
+            // SAFETY: as above; returning resumes at the copy's recovery
+            // label with its count register = bytes not copied.
+            unsafe { set_pc(uc, resume) };
             return;
         }
     }
@@ -306,19 +461,22 @@ unsafe fn chain(sig: c_int, info: *mut libc::siginfo_t, ctx: *mut c_void) {
     unsafe { libc::sigprocmask(libc::SIG_SETMASK, &old, std::ptr::null_mut()) };
 }
 
+/// `memcpy(dst, src, len)` where a fault on the mapped side (`src` when
+/// `map_is_src`, else `dst`) stops the copy and is reported.
+///
 /// # Safety
-/// - As [`super::guarded_copy`].
-pub(super) unsafe fn copy(
+/// - [`install`] must have succeeded and [`fast_path_ready`] said yes on
+///   this thread (a blocked fault kills the process).
+/// - `src..src+len` must be readable and `dst..dst+len` writable memory of
+///   this process, except that pages of the mapped side may fault.
+/// - No Rust reference may rely on the contents of `dst..dst+len` while the
+///   copy runs.
+pub(crate) unsafe fn copy(
     dst: *mut u8,
     src: *const u8,
     len: usize,
     map_is_src: bool,
 ) -> Result<(), CopyError> {
-    if !fast_path_ready() {
-        // A fault would not reach `on_fault`: let the kernel copy instead.
-        // SAFETY: as this function's.
-        return unsafe { super::kernel::copy(dst, src, len, map_is_src) };
-    }
     let lo = if map_is_src { src as usize } else { dst as usize };
     ACTIVE.with(|a| {
         // Saved and restored so that a guarded copy in a signal handler that
@@ -330,8 +488,8 @@ pub(super) unsafe fn copy(
         compiler_fence(Ordering::SeqCst);
         // SAFETY: the caller vouches for both ranges; faults on the mapped
         // side are redirected by `on_fault`, which is installed and not
-        // blocked (`fast_path_ready`).
-        let left = unsafe { rep_movsb(dst, src, len, a) };
+        // blocked (the caller asked `fast_path_ready`).
+        let left = unsafe { copy_asm(dst, src, len, map_is_src, a) };
         compiler_fence(Ordering::SeqCst);
         let signal = a.signal.get();
         a.lo.set(saved.0);
