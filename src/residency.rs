@@ -302,8 +302,8 @@ pub fn of_file(file: &File, offset: u64, len: Option<u64>) -> Result<Residency> 
     if pages.count == 0 {
         return Ok(Residency::from_bitmap(PageBitmap::default()));
     }
-    match sys::cachestat(file, pages.first * page, pages.count * page) {
-        Ok([cached, dirty, writeback, evicted, recently_evicted]) => Ok(Residency {
+    match cachestat(file, &pages, offset, page)? {
+        Some([cached, dirty, writeback, evicted, recently_evicted]) => Ok(Residency {
             page_size: page as usize,
             total: pages.count,
             resident: cached.min(pages.count),
@@ -311,6 +311,15 @@ pub fn of_file(file: &File, offset: u64, len: Option<u64>) -> Result<Residency> 
             cache: Some(CacheCounts { dirty, writeback, evicted, recently_evicted }),
             method: Method::Cachestat,
         }),
+        None => mincore_of_file(file, pages),
+    }
+}
+
+/// `cachestat(2)` over `pages`: the five counts, `None` where the kernel or
+/// the file system lacks the call, a typed error otherwise.
+fn cachestat(file: &File, pages: &Pages, offset: u64, page: u64) -> Result<Option<[u64; 5]>> {
+    match sys::cachestat(file, pages.first * page, pages.count * page) {
+        Ok(counts) => Ok(Some(counts)),
         Err(e) if Errno::of(&e) == Some(Errno::PERM) => Err(Error::with_source(
             ErrorKind::PermissionDenied,
             format!(
@@ -323,7 +332,7 @@ pub fn of_file(file: &File, offset: u64, len: Option<u64>) -> Result<Residency> 
         // ENOSYS: before Linux 6.5; EOPNOTSUPP: hugetlbfs; EINVAL: a
         // seccomp filter or an emulator that does not know the call.
         Err(e) if matches!(Errno::of(&e), Some(Errno::NOSYS | Errno::OPNOTSUPP | Errno::INVAL)) => {
-            mincore_of_file(file, pages)
+            Ok(None)
         }
         Err(e) => Err(Error::with_source(
             ErrorKind::Io,
@@ -697,6 +706,53 @@ impl MapMut {
     /// ```
     pub fn populate_read(&self) -> Result<()> {
         populate_inner(Mapped::Mut(self), self.inner(), false)
+    }
+}
+
+/// The `cachestat(2)` counts of `offset..offset + len` of `file` (`None`:
+/// to the end): dirty, writeback, evicted and recently evicted pages, for
+/// callers that measured residency with [`of_file_pages`] (which has no
+/// [`CacheCounts`]) or want these counts alone. [`of_file`] gives them with
+/// the resident count where the kernel has the call.
+///
+/// # Errors
+///
+/// - [`ErrorKind::Unsupported`] where the kernel has no `cachestat` (before
+///   Linux 6.5, `ENOSYS`), the file system refuses it (hugetlbfs,
+///   `EOPNOTSUPP`) or a seccomp filter or emulator does not know it
+///   (`EINVAL`).
+/// - [`ErrorKind::PermissionDenied`], [`ErrorKind::NotMappable`] and
+///   [`ErrorKind::InvalidInput`] as [`of_file`].
+///
+/// # Examples
+///
+/// ```
+/// # let path = std::env::temp_dir().join(format!("xmmap-doc-{}-counts", std::process::id()));
+/// # std::fs::write(&path, vec![1u8; 2 * xmmap::page_size()])?;
+/// let file = std::fs::File::open(&path)?;
+/// file.sync_all()?;
+/// match xmmap::residency::cache_counts(&file, 0, None) {
+///     Ok(c) => assert_eq!(c.dirty, 0, "written back by sync_all"),
+///     Err(e) => assert_eq!(e.kind(), &xmmap::ErrorKind::Unsupported),
+/// }
+/// # std::fs::remove_file(&path)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn cache_counts(file: &File, offset: u64, len: Option<u64>) -> Result<CacheCounts> {
+    let page = page_size() as u64;
+    let size = file_size("cache_counts", file)?;
+    let pages = file_pages("cache_counts", size, offset, len, page)?;
+    if pages.count == 0 {
+        return Ok(CacheCounts::default());
+    }
+    match cachestat(file, &pages, offset, page)? {
+        Some([_, dirty, writeback, evicted, recently_evicted]) => {
+            Ok(CacheCounts { dirty, writeback, evicted, recently_evicted })
+        }
+        None => Err(Error::new(
+            ErrorKind::Unsupported,
+            format!("cachestat of {}: needs Linux 6.5 and a file system that has it", name(file)),
+        )),
     }
 }
 

@@ -585,9 +585,14 @@ fn window(ctx: &Ctx) -> io::Result<Section> {
     let path = dir.file("pack", len)?;
     let blocks = len / 4096;
     // Hits: the mapped limit holds the whole file; every window is mapped
-    // and its pages faulted in before timing.
-    let fits =
-        xmmap::WindowConfig::new().window_size(WINDOW).mapped_limit(len).build().map_err(err)?;
+    // and its pages faulted in before timing (without admission, so that
+    // the warm-up reads map rather than pread).
+    let fits = xmmap::WindowConfig::new()
+        .window_size(WINDOW)
+        .mapped_limit(len)
+        .admission(false)
+        .build()
+        .map_err(err)?;
     let h = fits.open(&path).map_err(err)?;
     let mut warm = vec![0u8; WINDOW as usize];
     for off in (0..len).step_by(WINDOW as usize) {

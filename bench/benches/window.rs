@@ -4,18 +4,24 @@
 //! 1. Random 4 KiB reads with a zipf-like (s = 1) offset distribution over a
 //!    hot file 4x larger than `mapped_limit`: `pread`, `WindowCache::read_at`
 //!    and a cursor (`at` + copy). Hot blocks clustered at the start of the
-//!    file, and scattered over it; 1 MiB and 64 KiB windows; then a row
-//!    where the whole file fits (hits only). Beside them, the floor under a
+//!    file, and scattered over it, and uniform random blocks; 1 MiB and
+//!    64 KiB windows; then rows where the whole file fits (hits only). Beside them, the floor under a
 //!    miss: one window's map, first touch and unmap with no cache at all.
 //! 2. Sequential reads through a cursor against one whole-file `Map`, all
 //!    made fresh each round (so page faults count on both sides), with
 //!    1 MiB and 8 MiB windows, in whole windows and in 4 KiB steps.
 //! 3. The cost of a cursor hit over a plain slice access: 8-byte reads at
 //!    random offsets inside one pinned window.
-//! 4. Random 4 KiB hits from one and two threads at once, through `read_at`
-//!    (the lock per read) and through cursors (no lock on a hit).
+//! 4. Random 4 KiB hits from one, two and four threads at once, through
+//!    `read_at` (the lock, held for reading, per read) and through cursors
+//!    (no lock on a hit), beside `pread` from as many threads (what the
+//!    machine's free CPUs give).
 //!
-//! Run: `cargo bench --bench window` (`XMMAP_BENCH_MIB` sets the file size,
+//! Each random row times `read_at` with admission (the default: a miss on
+//! a window that has not proven reuse is a `pread`) and without (every
+//! miss maps, git's way); the cursor runs on the cache without admission.
+//!
+//! Run: `cargo bench -p xmmap-bench --bench window` (`XMMAP_BENCH_MIB` sets the file size,
 //! default 64 MiB; `mapped_limit` is a quarter of it).
 
 // Unix only (pread, the memmap2 comparison); elsewhere there is nothing to run.
@@ -38,6 +44,13 @@ const BLOCK: usize = 4096;
 
 fn cache_for(limit: u64, window: u64) -> WindowCache {
     WindowConfig::new().window_size(window).mapped_limit(limit).build().expect("cache")
+}
+
+/// As [`cache_for`], without admission: every `read_at` miss maps (git's way).
+fn cache_mapping_every_miss(limit: u64, window: u64) -> WindowCache {
+    let mut config = WindowConfig::new();
+    config.window_size(window).mapped_limit(limit).admission(false);
+    config.build().expect("cache")
 }
 
 fn delta(after: &WindowStats, before: &WindowStats) -> (u64, u64) {
@@ -79,18 +92,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let n = 100_000;
     let mut buf = vec![0u8; BLOCK];
-    // The last row lets the whole file fit (limit = file size): hits only.
+    // `None`: uniform random blocks instead of zipf. The last rows let the
+    // whole file fit (limit = file size): hits only.
     for (name, perm, window, budget) in [
-        ("clustered", &clustered, 1 << 20, limit),
-        ("scattered", &scattered, 1 << 20, limit),
-        ("clustered", &clustered, 64 << 10, limit),
-        ("scattered", &scattered, 64 << 10, limit),
-        ("scattered, whole file fits", &scattered, 16 << 20, len),
+        ("zipf clustered", Some(&clustered), 1 << 20, limit),
+        ("zipf scattered", Some(&scattered), 1 << 20, limit),
+        ("uniform", None, 1 << 20, limit),
+        ("zipf clustered", Some(&clustered), 64 << 10, limit),
+        ("zipf scattered", Some(&scattered), 64 << 10, limit),
+        ("uniform", None, 64 << 10, limit),
+        ("zipf scattered, whole file fits", Some(&scattered), 16 << 20, len),
+        ("uniform, whole file fits", None, 16 << 20, len),
     ] {
-        let offsets = zipf_placed(&mut rng, n, perm, BLOCK as u64);
+        let offsets = match perm {
+            Some(perm) => zipf_placed(&mut rng, n, perm, BLOCK as u64),
+            None => (0..n).map(|_| (rng.next_u64() % blocks as u64) * BLOCK as u64).collect(),
+        };
         let cache = cache_for(budget, window);
         let h = cache.open(&path)?;
-        let (mut t_pread, mut t_cache, mut t_cursor) = (Vec::new(), Vec::new(), Vec::new());
+        let every = cache_mapping_every_miss(budget, window);
+        let he = every.open(&path)?;
+        let (mut t_pread, mut t_cache, mut t_every, mut t_cursor) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let (mut hits, mut misses) = (0, 0);
         for _ in 0..ROUNDS {
             let t = Instant::now();
@@ -109,8 +132,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             hits += d.0;
             misses += d.1;
 
+            let t = Instant::now();
+            for &off in &offsets {
+                black_box(every.read_at(he, off, &mut buf)?);
+            }
+            t_every.push(t.elapsed().as_nanos() as f64 / n as f64);
+
             // SAFETY: nothing writes the bench file.
-            let mut cursor = unsafe { cache.cursor(h)? };
+            let mut cursor = unsafe { every.cursor(he)? };
             let t = Instant::now();
             for &off in &offsets {
                 let bytes = cursor.at(off)?;
@@ -123,17 +152,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             t_cursor.push(t.elapsed().as_nanos() as f64 / n as f64);
         }
-        let (p, c, k) = (median(t_pread), median(t_cache), median(t_cursor));
+        let (p, c, e, k) = (median(t_pread), median(t_cache), median(t_every), median(t_cursor));
         let s = cache.stats();
         println!(
-            "random 4 KiB, zipf {name}, window {} KiB: pread {p:.0} ns, cache read_at {c:.0} ns ({:.2}x pread), \
-             cursor {k:.0} ns ({:.2}x pread); read_at hit rate {:.3}, all lookups {:.3}, \
+            "random 4 KiB, {name}, window {} KiB: pread {p:.0} ns, read_at {c:.0} ns \
+             ({:.2}x pread; {} by pread, {} by windows, {} admitted, hit rate {:.3}), \
+             read_at mapping every miss {e:.0} ns ({:.2}x), cursor {k:.0} ns ({:.2}x); \
              peak mapped {} MiB",
             window >> 10,
             c / p,
+            s.pread_reads,
+            s.mapped_reads,
+            s.admitted,
+            if hits + misses == 0 { 0.0 } else { hits as f64 / (hits + misses) as f64 },
+            e / p,
             k / p,
-            hits as f64 / (hits + misses) as f64,
-            s.hit_rate(),
             s.peak_mapped >> 20
         );
     }
@@ -250,28 +283,35 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     drop(cursor);
     println!("{}", cache.stats());
 
-    // 4. Threads: random 4 KiB hits (the whole file fits) from 1 and 2
+    // 4. Threads: random 4 KiB hits (the whole file fits) from 1, 2 and 4
     // threads at once, one window over the whole file; `read_at` takes the
     // lock per read, a cursor does not.
     let cache = cache_for(len, len);
     let h = cache.open(&path)?;
     let offsets = zipf_placed(&mut rng, 200_000, &scattered, BLOCK as u64);
-    let run = |threads: usize, cursor: bool| -> f64 {
+    // `via`: 0 pread (what the machine gives), 1 read_at, 2 cursors.
+    let run = |threads: usize, via: u8| -> f64 {
         let t = Instant::now();
         std::thread::scope(|s| {
             for k in 0..threads {
-                let (cache, offsets) = (&cache, &offsets);
+                let (cache, offsets, file) = (&cache, &offsets, &file);
                 s.spawn(move || {
                     let mut buf = vec![0u8; BLOCK];
                     // SAFETY: nothing writes the bench file.
                     let mut cur = unsafe { cache.cursor(h).expect("cursor") };
                     for &off in offsets.iter().skip(k).step_by(threads) {
-                        if cursor {
-                            let bytes = cur.at(off).expect("at");
-                            let take = bytes.len().min(BLOCK);
-                            buf[..take].copy_from_slice(&bytes[..take]);
-                        } else {
-                            cache.read_at(h, off, &mut buf).expect("read_at");
+                        match via {
+                            0 => {
+                                file.read_at(&mut buf, off).expect("pread");
+                            }
+                            1 => {
+                                cache.read_at(h, off, &mut buf).expect("read_at");
+                            }
+                            _ => {
+                                let bytes = cur.at(off).expect("at");
+                                let take = bytes.len().min(BLOCK);
+                                buf[..take].copy_from_slice(&bytes[..take]);
+                            }
                         }
                         black_box(&buf);
                     }
@@ -280,16 +320,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         });
         t.elapsed().as_secs_f64()
     };
-    for cursor in [false, true] {
-        let (mut one, mut two) = (Vec::new(), Vec::new());
+    for via in [0, 1, 2] {
+        let (mut one, mut two, mut four) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..ROUNDS {
-            one.push(run(1, cursor));
-            two.push(run(2, cursor));
+            one.push(run(1, via));
+            two.push(run(2, via));
+            four.push(run(4, via));
         }
+        let one = median(one);
         println!(
-            "threads, random 4 KiB hits via {}: 2 threads do the work {:.2}x as fast as 1",
-            if cursor { "cursors" } else { "read_at" },
-            median(one) / median(two)
+            "threads, random 4 KiB hits via {}: 2 threads do the work {:.2}x as fast as 1, \
+             4 threads {:.2}x",
+            ["pread", "read_at", "cursors"][usize::from(via)],
+            one / median(two),
+            one / median(four)
         );
     }
     std::fs::remove_file(&path)?;

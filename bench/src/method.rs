@@ -129,7 +129,10 @@ impl<'a> Method<'a> {
                 loaded = None; // unmap the old file first
                 let f = File::open(&input.path)?;
                 // SAFETY: see the module's # Safety: nobody changes the file.
-                let map = unsafe { xmmap::MapOptions::new().populate(true).map(&f) }?;
+                let map = unsafe { xmmap::MapOptions::new().map(&f) }?;
+                // Populated by advice, where a platform without
+                // MAP_POPULATE touches each page instead.
+                map.populate()?;
                 loaded = Some((input.path.clone(), map));
             }
             Ok(xor(&loaded.as_ref().expect("just mapped").1))

@@ -13,6 +13,10 @@ mod bench;
 mod cat;
 mod info;
 mod platform;
+#[cfg(unix)]
+mod residency;
+#[cfg(not(unix))]
+#[path = "residency_unix_only.rs"]
 mod residency;
 
 /// Memory-mapped file I/O, measured and explained.
@@ -52,11 +56,12 @@ enum Command {
     )]
     Bench(bench::Args),
 
-    /// What of files is in the page cache (vmtouch's job): summary, per-file
-    /// bars with -v, JSON; --touch loads pages, --evict drops them, --lock
-    /// locks them until Ctrl-C.
+    /// What of files is in the page cache (vmtouch's and fincore's jobs):
+    /// summary, per-file bars with -v, fincore's table with -o, JSON;
+    /// --touch loads pages, --evict drops them, --lock locks them until
+    /// Ctrl-C, -d locks them in a daemon.
     #[command(
-        after_help = "Examples:\n  xmmap residency -v big.bin\n  xmmap residency -r --touch /var/lib/db\n  xmmap residency --evict -p 0-1g big.bin\n  xmmap residency -r --json . | jq .resident_pages"
+        after_help = "Examples:\n  xmmap residency -v big.bin\n  xmmap residency -r --touch /var/lib/db\n  xmmap residency --evict -p 0-1g big.bin\n  xmmap residency -r --json . | jq .resident_pages\n  xmmap residency -r -o RES,PAGES,SIZE,FILE,DIRTY --top 10 /var/lib\n  find /srv -name '*.idx' -print0 | xmmap residency -0 -d -w -P /run/idx.pid -\n  xmmap residency -r --watch 2 /var/lib/db\n\nExit status: 0; 1 when a path could not be read (each is named); 2 for bad usage;\n128 when a --lock or -d locks nothing or the mapping limit refuses a file."
     )]
     Residency(residency::Args),
 }
@@ -121,10 +126,29 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("fatal: {err:#}");
+            eprintln!("fatal: {}", fatal_message(&err));
             ExitCode::from(128)
         }
     }
+}
+
+/// The error and its causes, each said once: xmmap's errors already end with
+/// their cause (`…: Cannot allocate memory`), which anyhow's `{:#}` would
+/// print a second time.
+fn fatal_message(err: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for e in err.chain() {
+        let text = e.to_string();
+        let bare = text.split(" (os error ").next().unwrap_or(&text);
+        if out.contains(bare) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }
 
 /// A closed stdout (`xmmap cat big | head`) is success, as in ripgrep.
@@ -137,7 +161,36 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_size;
+    use super::{fatal_message, parse_size};
+
+    #[test]
+    fn a_cause_already_in_the_message_is_not_repeated() {
+        // Broke: `fatal: mmap …: MAP_POPULATE is not available …: MAP_POPULATE
+        // is not available …`, the cause printed by the error and again by {:#}.
+        #[derive(Debug)]
+        struct Says(std::io::Error);
+        impl std::fmt::Display for Says {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(
+                    f,
+                    "mmap of 4096 bytes: {}",
+                    self.0.to_string().replace(" (os error 12)", "")
+                )
+            }
+        }
+        impl std::error::Error for Says {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let inner = Says(std::io::Error::from_raw_os_error(12));
+        let err = anyhow::Error::new(inner).context("bench of bench-4096");
+        let msg = fatal_message(&err);
+        assert_eq!(msg, "bench of bench-4096: mmap of 4096 bytes: Cannot allocate memory", "{msg}");
+        let plain =
+            anyhow::Error::new(std::io::Error::from_raw_os_error(2)).context("cannot open x");
+        assert_eq!(fatal_message(&plain), "cannot open x: No such file or directory (os error 2)");
+    }
 
     #[test]
     fn sizes_are_decimal_with_binary_suffixes() {

@@ -1,12 +1,12 @@
-//! The few things the commands do differently on Unix and on Windows: a
-//! file's identity, standard input as a `File`, unbuffered writes to
-//! standard output, free space, and the signals that clean up after `bench`.
+//! The few things `cat` and `bench` do differently on Unix and on Windows:
+//! standard input as a `File`, unbuffered writes to standard output, free
+//! space, and the signals that clean up after `bench`. (`residency` is
+//! Unix-only.)
 //!
-//! Windows builds are compiled and linted only (see the README's platform
-//! table); there a file has no identity to deduplicate by, free space is
-//! not checked, and Ctrl-C leaves `bench`'s temporary files behind.
+//! On Windows (see the README's platform table) free space is not checked
+//! and Ctrl-C leaves `bench`'s temporary files behind.
 
-use std::fs::{File, Metadata};
+use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -19,12 +19,6 @@ pub(crate) use unix::*;
 mod unix {
     use super::*;
     use std::os::fd::{AsFd, OwnedFd};
-    use std::os::unix::fs::MetadataExt;
-
-    /// `(st_dev, st_ino)`: hard links and directories seen twice are one.
-    pub(crate) fn file_id(meta: &Metadata) -> Option<(u64, u64)> {
-        Some((meta.dev(), meta.ino()))
-    }
 
     /// A duplicate of fd 0, at the position standard input already has.
     pub(crate) fn stdin_file() -> io::Result<File> {
@@ -103,11 +97,6 @@ mod other {
     use std::io::Write;
     #[cfg(windows)]
     use std::os::windows::io::AsHandle;
-
-    /// No stable identity on this platform: nothing is deduplicated.
-    pub(crate) fn file_id(_meta: &Metadata) -> Option<(u64, u64)> {
-        None
-    }
 
     /// A duplicate of the standard input handle.
     #[cfg(windows)]

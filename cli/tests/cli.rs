@@ -415,7 +415,13 @@ fn residency_walks_directories_once_per_inode_and_skips_symlinks() {
 
     let o = xmmap(&["residency", "-r", "-m", "2k", "--json", d]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(v["files"], 0, "-m skips larger files: {v}");
+    // As vmtouch: a file over -m counts in Files, is named, and has no pages.
+    assert_eq!(
+        (&v["files"], &v["too_large"], &v["total_pages"]),
+        (&2.into(), &2.into(), &0.into()),
+        "{v}"
+    );
+    assert!(stderr(&o).contains("too large"), "-m names what it skips: {}", stderr(&o));
 
     let o = xmmap(&["residency", d]);
     assert_eq!(o.status.code(), Some(1), "a directory without -r is a warning");
@@ -553,22 +559,40 @@ fn cat_of_an_endless_stream_copies_as_it_arrives() {
 #[test]
 fn cat_of_dev_zero_with_a_length_runs_in_bounded_memory() {
     // Broke: the whole --length was read into memory before writing.
-    #[allow(clippy::zombie_processes)] // reaped by wait4 below, for its rusage
-    let child = Command::new(env!("CARGO_BIN_EXE_xmmap"))
+    // The peak is read from the running process's own VmHWM while it is
+    // blocked on the pipe: wait4's ru_maxrss would also count the test
+    // process's peak, which the child's address space was cloned from.
+    use std::io::Read as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xmmap"))
         .args(["cat", "--length", "256m", "/dev/zero"])
-        .stdout(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value to be overwritten.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let pid = child.id() as libc::pid_t;
-    // SAFETY: `pid` is our child, not yet waited for; the pointers are live.
-    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(r, pid);
-    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "status {status}");
-    let max_rss = usage.ru_maxrss as u64 * 1024;
-    assert!(max_rss < 64 << 20, "max RSS {max_rss} bytes for 256 MiB copied");
+    let mut out = child.stdout.take().unwrap();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut copied = 0u64;
+    while copied < 200 << 20 {
+        let n = out.read(&mut buf).unwrap();
+        assert!(n > 0, "cat ended after {copied} bytes");
+        copied += n as u64;
+    }
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    let hwm = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .unwrap_or_else(|| panic!("no VmHWM in {status}"));
+    loop {
+        let n = out.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        copied += n as u64;
+    }
+    let st = child.wait().unwrap();
+    assert!(st.success(), "{st}");
+    assert_eq!(copied, 256 << 20);
+    assert!(hwm * 1024 < 64 << 20, "peak RSS {hwm} kB with 200 MiB of 256 MiB copied");
 }
 
 #[test]
@@ -798,4 +822,594 @@ fn bench_table_labels_its_units_and_says_what_each_method_and_the_ceiling_measur
     assert!(v["units"]["median_ns"].as_str().unwrap().contains("nanoseconds"));
     assert!(v.get("crossover_within_noise").is_some());
     assert_eq!(entries(&dir.0), Vec::<std::path::PathBuf>::new());
+}
+
+// ---- residency: vmtouch's and fincore's options, compared with the tools.
+
+/// Files, Directories and "Resident Pages: a/b" from a vmtouch-style
+/// summary (vmtouch's or ours).
+fn summary_figures(text: &str) -> (u64, u64, u64, u64) {
+    let field = |names: &[&str]| {
+        text.lines()
+            .find_map(|l| names.iter().find_map(|n| l.trim_start().strip_prefix(n)))
+            .unwrap_or_else(|| panic!("no {names:?} in {text}"))
+            .trim()
+            .to_string()
+    };
+    let pages = field(&["Resident Pages:", "Touched Pages:", "Locked Pages:"]);
+    let (a, b) = pages.split_whitespace().next().unwrap().split_once('/').unwrap();
+    (
+        field(&["Files:"]).parse().unwrap(),
+        field(&["Directories:"]).parse().unwrap(),
+        a.parse().unwrap(),
+        b.parse().unwrap(),
+    )
+}
+
+fn run_tool(tool: &str, args: &[&str]) -> Output {
+    Command::new(tool).args(args).output().unwrap()
+}
+
+/// Compares `ours()` with `theirs()` on a page cache state that holds
+/// across a reading of ours before and after theirs (read-ahead, reclaim
+/// and other processes can move it meanwhile).
+fn agree<T: PartialEq + std::fmt::Debug>(what: &str, ours: impl Fn() -> T, theirs: impl Fn() -> T) {
+    let mut last = None;
+    for _ in 0..5 {
+        let before = ours();
+        let t = theirs();
+        let after = ours();
+        if before == after {
+            assert_eq!(before, t, "{what}: ours, then theirs");
+            return;
+        }
+        last = Some((before, after));
+    }
+    panic!("{what}: the page cache never held still: {last:?}");
+}
+
+/// A tree with what vmtouch's options tell apart: logs, a hard link, a
+/// symbolic link, a FIFO, a nested directory.
+fn option_tree(name: &str) -> TempDir {
+    let d = temp_dir(name);
+    let page = xmmap::page_size();
+    std::fs::create_dir_all(d.0.join("sub/deep")).unwrap();
+    std::fs::write(d.0.join("a.log"), noise(3 * page)).unwrap();
+    std::fs::write(d.0.join("b.txt"), noise(2 * page)).unwrap();
+    std::fs::write(d.0.join("small"), noise(page / 2)).unwrap();
+    std::fs::write(d.0.join("sub/c.log"), noise(page)).unwrap();
+    std::fs::write(d.0.join("sub/deep/d.bin"), noise(5 * page + 1)).unwrap();
+    std::fs::hard_link(d.0.join("small"), d.0.join("sub/small-again")).unwrap();
+    std::os::unix::fs::symlink(d.0.join("b.txt"), d.0.join("link")).unwrap();
+    let fifo = d.0.join("fifo");
+    let o = Command::new("mkfifo").arg(&fifo).output().unwrap();
+    assert!(o.status.success());
+    d
+}
+
+#[test]
+fn residency_walks_a_tree_larger_than_rlimit_nofile() {
+    // Regression: -r opened every file before counting and kept it open,
+    // so a tree past RLIMIT_NOFILE lost files to "Too many open files".
+    if !have("prlimit") {
+        return skipped("residency_walks_a_tree_larger_than_rlimit_nofile", "no prlimit");
+    }
+    let d = temp_dir("nofile");
+    for i in 0..40 {
+        let sub = d.0.join(format!("d{i:02}"));
+        std::fs::create_dir(&sub).unwrap();
+        for j in 0..5 {
+            std::fs::write(sub.join(format!("f{j}")), [i as u8; 100]).unwrap();
+        }
+    }
+    let path = d.0.to_str().unwrap();
+    let o = xmmap_or_hang(&["prlimit", "--nofile=64"], &["residency", "-r", "--json", path]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!((&v["files"], &v["directories"]), (&200.into(), &41.into()), "{}", stderr(&o));
+    assert_eq!(v["total_pages"], 200);
+    assert!(!stderr(&o).contains("Too many open files"), "{}", stderr(&o));
+    if have("vmtouch") {
+        let theirs = summary_figures(&stdout(&run_tool("vmtouch", &[path])));
+        assert_eq!((theirs.0, theirs.1, theirs.3), (200, 41, 200), "vmtouch");
+    } else {
+        skipped("residency_walks_a_tree_larger_than_rlimit_nofile", "no vmtouch to compare");
+    }
+}
+
+#[test]
+fn residency_options_count_what_vmtouch_counts() {
+    // -m (too-large files counted, not measured, and named), -i, -I, -h,
+    // -f, -q, each on the same tree as vmtouch (which always recurses).
+    if !have("vmtouch") {
+        return skipped("residency_options_count_what_vmtouch_counts", "vmtouch is not installed");
+    }
+    let d = option_tree("vmopts");
+    let path = d.0.to_str().unwrap();
+    let cases: [&[&str]; 9] = [
+        &[],
+        &["-m", "5k"],
+        &["-i", "*.log"],
+        &["-i", "*.log", "-i", "deep"],
+        &["-I", "*.log"],
+        &["-I", "s*", "-I", "d.*"],
+        &["-h"],
+        &["-f"],
+        &["-f", "-h", "-m", "8k"],
+    ];
+    for opts in cases {
+        let ours = || {
+            let o = xmmap_or_hang(&[], &[&["residency", "-r"][..], opts, &[path]].concat());
+            assert!(o.status.success(), "{opts:?}: {}", stderr(&o));
+            summary_figures(&stdout(&o))
+        };
+        let theirs = || summary_figures(&stdout(&run_tool("vmtouch", &[opts, &[path]].concat())));
+        agree(&format!("vmtouch {opts:?}"), ours, theirs);
+    }
+    // The whole line as vmtouch prints it, sizes and percentage included.
+    let line = |o: Output| {
+        let text = stdout(&o);
+        text.lines().find(|l| l.contains("Resident Pages")).unwrap().to_string()
+    };
+    agree(
+        "the Resident Pages line",
+        || line(xmmap(&["residency", "-r", path])),
+        || line(run_tool("vmtouch", &[path])),
+    );
+    let o = xmmap(&["residency", "-r", "-m", "5k", path]);
+    let err = stderr(&o);
+    assert!(err.contains("d.bin: file too large") && err.contains("-m 5120"), "{err}");
+    let o = xmmap(&["residency", "-r", "-q", path]);
+    assert!(o.status.success() && o.stdout.is_empty(), "{}", stdout(&o));
+    assert!(!stderr(&o).contains("symbolic link"), "-q hides notes: {}", stderr(&o));
+    assert!(run_tool("vmtouch", &["-q", path]).stdout.is_empty());
+}
+
+#[test]
+fn residency_dash_and_b_read_paths_like_vmtouch_b() {
+    if !have("vmtouch") {
+        return skipped("residency_dash_and_b_read_paths_like_vmtouch_b", "vmtouch is missing");
+    }
+    let d = option_tree("batch");
+    let names = ["a.log", "sub/c.log", "sub/deep", "missing"];
+    let paths: Vec<String> = names.iter().map(|n| d.0.join(n).display().to_string()).collect();
+    let lines = paths.join("\n") + "\n";
+    let nul = paths.join("\0");
+    let list = d.0.join("list");
+    std::fs::write(&list, &lines).unwrap();
+    let list = list.to_str().unwrap();
+    let with_stdin = |args: &[&str], input: &str| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_xmmap"))
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write as _;
+        c.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        wait_or_fail(&mut c, &format!("{args:?}"));
+        c.wait_with_output().unwrap()
+    };
+    let theirs = || summary_figures(&stdout(&run_tool("vmtouch", &["-b", list])));
+    for (args, input) in [
+        (&["residency", "-r", "-"][..], lines.as_str()),
+        (&["residency", "-r", "-b", "-"], lines.as_str()),
+        (&["residency", "-r", "-0", "-b", "-"], nul.as_str()),
+        (&["residency", "-r", "-b", list], ""),
+    ] {
+        let ours = || {
+            let o = with_stdin(args, input);
+            // The missing path is named and counted in the exit status.
+            assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stderr(&o));
+            assert!(stderr(&o).contains(&paths[3]), "{}", stderr(&o));
+            summary_figures(&stdout(&o))
+        };
+        agree(&format!("{args:?} vs vmtouch -b"), ours, theirs);
+    }
+    let o = xmmap(&["residency", "-b", "/nonexistent/xmmap-list"]);
+    assert_eq!(o.status.code(), Some(128));
+    assert!(stderr(&o).contains("-b") && stderr(&o).contains("/nonexistent/xmmap-list"));
+}
+
+#[test]
+fn residency_follows_link_loops_once_and_skips_fifos_without_hanging() {
+    let d = option_tree("loops");
+    std::os::unix::fs::symlink(&d.0, d.0.join("sub/back-to-top")).unwrap();
+    let path = d.0.to_str().unwrap();
+    let o = xmmap_or_hang(&[], &["residency", "-r", "-f", "--json", path]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("symbolic link loop"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("fifo: not a regular file"), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    // As vmtouch: the loop is not followed, a link to a file counts again.
+    assert_eq!(v["files"], 6, "{v}");
+    let fifo = d.0.join("fifo");
+    let o = xmmap_or_hang(&[], &["residency", fifo.to_str().unwrap()]);
+    assert!(o.status.success(), "a FIFO is skipped, not opened: {}", stderr(&o));
+}
+
+#[test]
+fn residency_one_file_system_stops_at_mount_points_like_vmtouch_f() {
+    let shm = std::path::Path::new("/dev/shm");
+    if !shm.is_dir() {
+        return skipped("residency_one_file_system_stops_at_mount_points", "no /dev/shm");
+    }
+    let probe = shm.join(format!("xmmap-cli-{}-F", std::process::id()));
+    std::fs::write(&probe, b"probe").unwrap();
+    let listed = |args: &[&str]| {
+        let o = xmmap(&[&["residency", "-r", "--json"][..], args, &["/dev"]].concat());
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let has =
+            v["per_file"].as_array().unwrap().iter().any(|r| r["path"] == probe.to_str().unwrap());
+        (has, v["directories"].as_u64().unwrap())
+    };
+    let (crossing, _) = listed(&[]);
+    let (staying, dirs) = listed(&["-F"]);
+    let _ = std::fs::remove_file(&probe);
+    assert!(crossing && !staying, "-F must not reach /dev/shm");
+    if have("vmtouch") {
+        let theirs = summary_figures(&stdout(&run_tool("vmtouch", &["-F", "/dev"])));
+        assert_eq!(theirs.1, dirs, "vmtouch -F /dev counts other directories");
+    } else {
+        skipped("residency_one_file_system_stops_at_mount_points", "no vmtouch to compare");
+    }
+}
+
+#[test]
+fn residency_fincore_options_print_what_fincore_prints() {
+    if !have("fincore") {
+        return skipped("residency_fincore_options_print_what_fincore_prints", "no fincore");
+    }
+    let f = half_resident("fincore-cols");
+    let g = temp("fincore with space", &noise(5000));
+    let files = [f.0.to_str().unwrap(), g.0.to_str().unwrap()];
+    let cases: [(&[&str], &[&str]); 8] = [
+        (&["-o", "RES,PAGES,SIZE,FILE"], &[]),
+        (&["--bytes"], &["--bytes"]),
+        (&["--noheadings"], &["--noheadings"]),
+        (&["--raw"], &["--raw"]),
+        (&["--raw", "-n", "--bytes", "-o", "FILE,SIZE"], &["--raw", "-n", "-b", "-o", "FILE,SIZE"]),
+        (&["-o", "FILE,RES"], &["-o", "FILE,RES"]),
+        (&["--json", "-o", "RES,PAGES,SIZE,FILE"], &["--json"]),
+        (&["--json", "--bytes"], &["--json", "--bytes"]),
+    ];
+    for (ours_args, theirs_args) in cases {
+        // Text for text: JSON included, in fincore's key order and layout.
+        let norm = |o: Output| {
+            assert!(o.status.success(), "{ours_args:?}: {}", stderr(&o));
+            stdout(&o)
+        };
+        let ours = || norm(xmmap(&[&["residency"][..], ours_args, &files].concat()));
+        let theirs = || norm(run_tool("fincore", &[theirs_args, &files[..]].concat()));
+        agree(&format!("{ours_args:?} vs fincore {theirs_args:?}"), ours, theirs);
+    }
+}
+
+#[test]
+fn residency_cachestat_columns_show_dirty_pages() {
+    let page = xmmap::page_size();
+    let f = temp("dirty", &noise(16 * page));
+    let o = xmmap(&[
+        "residency",
+        "--raw",
+        "-n",
+        "-o",
+        "DIRTY_PAGES,DIRTY,RECENTLY_EVICTED,FILE",
+        f.0.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let first = out.split_whitespace().next().unwrap();
+    if first == "-" {
+        return skipped(
+            "residency_cachestat_columns_show_dirty_pages",
+            "no cachestat(2) (Linux < 6.5)",
+        );
+    }
+    // Written, not synced: dirty unless writeback ran in between.
+    let dirty: u64 = first.parse().unwrap();
+    assert!(dirty <= 16, "{out}");
+    assert!(out.ends_with(&format!(" {}\n", f.0.display())), "{out}");
+    std::fs::File::open(&f.0).unwrap().sync_all().unwrap();
+    let o = xmmap(&[
+        "residency",
+        "--json",
+        "--bytes",
+        "-o",
+        "DIRTY_PAGES,WRITEBACK,EVICTED",
+        f.0.to_str().unwrap(),
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["fincore"][0]["dirty_pages"], 0, "synced: {v}");
+    assert!(v["fincore"][0]["writeback"].is_u64() && v["fincore"][0]["evicted"].is_u64(), "{v}");
+    // -v measures with mincore; the counts come from cachestat all the same.
+    let o = xmmap(&["residency", "-v", "--raw", "-n", "-o", "DIRTY_PAGES", f.0.to_str().unwrap()]);
+    assert_eq!(stdout(&o), "0\n", "-v with a cachestat column");
+    // fincore has these columns from util-linux 2.41 on.
+    if run_tool("fincore", &["-o", "DIRTY_PAGES", f.0.to_str().unwrap()]).status.success() {
+        let theirs =
+            stdout(&run_tool("fincore", &["-n", "-o", "DIRTY_PAGES", f.0.to_str().unwrap()]));
+        let ours = stdout(&xmmap(&["residency", "-n", "-o", "DIRTY_PAGES", f.0.to_str().unwrap()]));
+        assert_eq!(ours, theirs);
+    } else {
+        skipped(
+            "residency_cachestat_columns_show_dirty_pages",
+            "this fincore has no DIRTY_PAGES column: that comparison",
+        );
+    }
+}
+
+#[test]
+fn residency_top_lists_the_most_resident_files_first() {
+    let d = temp_dir("top");
+    let page = xmmap::page_size();
+    // Whole files: touching part of a small file reads ahead the rest.
+    for (name, pages, touched) in [("a", 2, true), ("b", 8, true), ("c", 5, true), ("d", 9, false)]
+    {
+        let p = d.0.join(name);
+        std::fs::write(&p, noise(pages * page)).unwrap();
+        std::fs::File::open(&p).unwrap().sync_all().unwrap();
+        let p = p.to_str().unwrap();
+        assert!(xmmap(&["residency", "-e", p]).status.success());
+        if touched {
+            assert!(xmmap(&["residency", "-t", p]).status.success());
+        }
+    }
+    let path = d.0.to_str().unwrap();
+    let o = xmmap(&["residency", "-r", "--top", "3", "--bytes", "-n", "-o", "FILE", path]);
+    let names: Vec<String> =
+        stdout(&o).lines().map(|l| l.rsplit('/').next().unwrap().to_string()).collect();
+    assert_eq!(names, ["b", "c", "a"], "{}", stdout(&o));
+    let o = xmmap(&["residency", "-r", "--top", "1", path]);
+    let out = stdout(&o);
+    assert!(
+        out.trim_start().starts_with("RES PAGES") && out.lines().nth(1).unwrap().ends_with("/b"),
+        "{out}"
+    );
+    assert_eq!(summary_figures(&out).0, 4, "the summary still counts every file: {out}");
+    if have("vmtouch") {
+        agree(
+            "--top summary vs vmtouch",
+            || summary_figures(&stdout(&xmmap(&["residency", "-r", "--top", "1", path]))),
+            || summary_figures(&stdout(&run_tool("vmtouch", &[path]))),
+        );
+    } else {
+        skipped("residency_top_lists_the_most_resident_files_first", "no vmtouch to compare");
+    }
+}
+
+#[test]
+fn residency_touch_and_evict_trees_agree_with_vmtouch_and_draw_no_bar_when_piped() {
+    let d = option_tree("touch-tree");
+    let path = d.0.to_str().unwrap();
+    let o = xmmap(&["residency", "-r", "-e", path]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stderr(&o).contains('\r') && !stderr(&o).contains(" files"), "{}", stderr(&o));
+    let o = xmmap(&["residency", "-r", "-t", path]);
+    let (files, dirs, touched, total) = summary_figures(&stdout(&o));
+    assert_eq!(touched, total, "{}", stdout(&o));
+    assert!(!stderr(&o).contains('\r'), "no progress bar when piped: {}", stderr(&o));
+    if have("vmtouch") {
+        let theirs = summary_figures(&stdout(&run_tool("vmtouch", &[path])));
+        assert_eq!(theirs, (files, dirs, total, total), "vmtouch after -t");
+    } else {
+        skipped("residency_touch_and_evict_trees_agree_with_vmtouch", "no vmtouch to compare");
+    }
+    if have("script") {
+        // On a terminal the bar is drawn (and cleared at the end).
+        let cmd = format!("{} residency -r -t {path}", env!("CARGO_BIN_EXE_xmmap"));
+        let o = run_tool("script", &["-qec", &cmd, "/dev/null"]);
+        assert!(stdout(&o).contains(" files"), "{}", stdout(&o));
+    }
+}
+
+/// Reads `pidfile` and says whether that process is alive.
+fn pid_alive(pidfile: &std::path::Path) -> Option<u32> {
+    let pid: u32 = std::fs::read_to_string(pidfile).ok()?.trim().parse().ok()?;
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // A zombie (state Z) has let go of its pages.
+    let state = stat.rsplit(')').next()?.split_whitespace().next()?;
+    (state != "Z").then_some(pid)
+}
+
+fn kill(pid: u32, signal: &str) {
+    let o = Command::new("kill").args([signal, &pid.to_string()]).output().unwrap();
+    assert!(o.status.success(), "kill {signal} {pid}");
+}
+
+#[test]
+fn residency_daemon_locks_writes_its_pid_and_stays() {
+    let f = temp("daemon", &noise(1 << 20));
+    let path = f.0.to_str().unwrap();
+    let pidfile = std::env::temp_dir().join(format!("xmmap-cli-{}-daemon.pid", std::process::id()));
+    let _ = std::fs::remove_file(&pidfile);
+    let o = xmmap_or_hang(&[], &["residency", "-d", "-w", "-P", pidfile.to_str().unwrap(), path]);
+    let pid = pid_alive(&pidfile);
+    let stop = || {
+        if let Some(pid) = pid {
+            kill(pid, "-TERM");
+        }
+        let _ = std::fs::remove_file(&pidfile);
+    };
+    if !o.status.success() || pid.is_none() {
+        stop();
+        panic!("-d -w: {:?} {} {}", o.status, stdout(&o), stderr(&o));
+    }
+    let ours = summary_figures(&stdout(&o).replace("Locked Pages", "Resident Pages"));
+    assert_eq!(ours.2, ours.3, "every page locked: {}", stdout(&o));
+    // The daemon holds the pages: an evict cannot drop locked pages.
+    xmmap(&["residency", "-e", path]);
+    let theirs = have("vmtouch").then(|| summary_figures(&stdout(&run_tool("vmtouch", &[path]))));
+    stop();
+    if let Some(t) = theirs {
+        assert_eq!((t.2, t.3), (ours.3, ours.3), "vmtouch sees the locked pages resident");
+    } else {
+        skipped("residency_daemon_locks_writes_its_pid_and_stays", "no vmtouch to compare");
+    }
+    for _ in 0..100 {
+        if pid_alive(&pidfile).is_none() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn residency_daemon_with_nothing_locked_exits_with_an_error() {
+    let empty = temp_dir("daemon-empty");
+    let pidfile = empty.0.join("pid");
+    for paths in [&["/nonexistent/xmmap-daemon"][..], &["-r", empty.0.to_str().unwrap()]] {
+        let args =
+            [&["residency", "-d", "-w", "-P", pidfile.to_str().unwrap()][..], paths].concat();
+        let o = xmmap_or_hang(&[], &args);
+        if let Some(pid) = pid_alive(&pidfile) {
+            kill(pid, "-TERM");
+        }
+        assert_eq!(o.status.code(), Some(128), "{paths:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("nothing could be locked"), "{}", stderr(&o));
+        assert!(!pidfile.exists(), "no pid file for a daemon that did not stay");
+    }
+}
+
+#[test]
+fn residency_watch_redraws_and_stops_on_a_closed_stdout_and_on_ctrl_c() {
+    use std::io::BufRead as _;
+    use std::os::unix::process::ExitStatusExt as _;
+    let f = temp("watch", &noise(4 * xmmap::page_size()));
+    for signal in [None, Some("-INT")] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_xmmap"))
+            .args(["residency", "--watch", "0.1", f.0.to_str().unwrap()])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut redraws = 0;
+        while redraws < 2 {
+            match lines.next() {
+                Some(Ok(l)) if l.contains("Files: 1") => redraws += 1,
+                Some(Ok(_)) => {}
+                other => {
+                    let _ = child.kill();
+                    panic!("--watch ended early: {other:?}");
+                }
+            }
+        }
+        match signal {
+            None => drop(lines),
+            Some(s) => kill(child.id(), s),
+        }
+        let status = wait_or_fail(&mut child, "--watch");
+        match signal {
+            None => assert!(status.success(), "a closed stdout ends --watch with 0: {status:?}"),
+            Some(_) => assert_eq!(status.signal(), Some(2), "Ctrl-C ends --watch: {status:?}"),
+        }
+    }
+}
+
+#[test]
+fn residency_bad_options_exit_2_naming_the_flag() {
+    for (args, flag) in [
+        (&["residency", "-w", "x"][..], "--daemon"),
+        (&["residency", "-P", "p", "x"], "--pidfile"),
+        (&["residency", "--watch", "0", "x"], "--watch"),
+        (&["residency", "--watch", "1", "-t", "x"], "--watch"),
+        (&["residency", "-o", "NOPE", "x"], "--output"),
+        (&["residency", "-d", "-e", "x"], "--daemon"),
+        (&["residency", "--top", "many", "x"], "--top"),
+        (&["residency", "-m", "1q", "x"], "--max-size"),
+        (&["residency"], "PATH"),
+    ] {
+        let o = xmmap(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(flag), "{args:?}: {}", stderr(&o));
+    }
+}
+
+#[test]
+fn residency_help_documents_every_option() {
+    let o = xmmap(&["residency", "--help"]);
+    let help = stdout(&o);
+    for opt in [
+        "-t, --touch",
+        "-e, --evict",
+        "-l, --lock",
+        "-d, --daemon",
+        "-w, --wait",
+        "-P, --pidfile",
+        "-r, --recursive",
+        "-f, --follow",
+        "-F, --one-file-system",
+        "-h, --hard-links",
+        "-i, --ignore",
+        "-I, --include",
+        "-b, --batch",
+        "-0, --null",
+        "-m, --max-size",
+        "-p, --range",
+        "-o, --output",
+        "-J, --json",
+        "--bytes",
+        "-n, --noheadings",
+        "--raw",
+        "-v, --verbose",
+        "-q, --quiet",
+        "--watch",
+        "--top",
+        "--help",
+        "RECENTLY_EVICTED",
+    ] {
+        assert!(help.contains(opt), "--help lacks {opt}:\n{help}");
+    }
+}
+
+#[test]
+fn residency_daemon_locks_the_paths_given_on_stdin() {
+    // The daemon is this command run again: the paths read from stdin for
+    // `-` must reach it (its own stdin is /dev/null).
+    let f = temp("daemon-stdin", &noise(64 << 10));
+    let pidfile =
+        std::env::temp_dir().join(format!("xmmap-cli-{}-daemon-stdin.pid", std::process::id()));
+    let _ = std::fs::remove_file(&pidfile);
+    let mut c = Command::new(env!("CARGO_BIN_EXE_xmmap"))
+        .args(["residency", "-d", "-w", "-P", pidfile.to_str().unwrap(), "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    c.stdin.take().unwrap().write_all(format!("{}\n", f.0.display()).as_bytes()).unwrap();
+    wait_or_fail(&mut c, "-d -w -");
+    let o = c.wait_with_output().unwrap();
+    if let Some(pid) = pid_alive(&pidfile) {
+        kill(pid, "-TERM");
+    }
+    let _ = std::fs::remove_file(&pidfile);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (files, _, locked, total) = summary_figures(&stdout(&o));
+    assert_eq!((files, locked), (1, total), "{}", stdout(&o));
+}
+
+#[test]
+fn residency_daemon_without_wait_returns_and_the_daemon_stays() {
+    let f = temp("daemon-nowait", &noise(64 << 10));
+    let pidfile =
+        std::env::temp_dir().join(format!("xmmap-cli-{}-daemon-nowait.pid", std::process::id()));
+    let _ = std::fs::remove_file(&pidfile);
+    // Returns once the daemon has let go of the inherited stderr, that is
+    // once it holds its pages (xmmap_or_hang fails a hang).
+    let o = xmmap_or_hang(
+        &[],
+        &["residency", "-dl", "-P", pidfile.to_str().unwrap(), f.0.to_str().unwrap()],
+    );
+    let pid = pid_alive(&pidfile);
+    if let Some(pid) = pid {
+        kill(pid, "-TERM");
+    }
+    let _ = std::fs::remove_file(&pidfile);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(o.stdout.is_empty(), "the summary goes nowhere without -w: {}", stdout(&o));
+    assert!(pid.is_some(), "the daemon wrote its pid and stayed");
 }

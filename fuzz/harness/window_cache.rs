@@ -25,7 +25,8 @@
 //! one; in strict mode the total number of mappings is what it was before.
 //!
 //! Byte decoding: six bytes choose the window size, the mapped limit, the
-//! overlap, the open-file limit, a mapping [`Limit`] and the number of files
+//! overlap, the open-file limit, a mapping [`Limit`] (and, by its bit 2,
+//! whether admission is off) and the number of files
 //! (1 to 4); each file takes a size byte (sometimes two more), a byte of
 //! contents seed and whether it is opened by path or added by descriptor;
 //! the rest is a list of operations, an opcode byte followed by its
@@ -181,6 +182,7 @@ struct Setup {
     limit: Option<Limit>,
     /// Bytes of the largest mapping `limit` allows (u64::MAX without one).
     limit_bytes: u64,
+    admission: bool,
     files: Vec<TestFile>,
     /// Per file: added by descriptor (never closed) rather than opened by path.
     by_fd: Vec<bool>,
@@ -223,7 +225,10 @@ impl Setup {
             0 => None,
             n => Some(usize::from(n - 1)),
         };
-        let (limit, limit_bytes) = match input.u8() % 4 {
+        // Bit 2 of the limit byte turns admission off (every read_at miss maps).
+        let limit_byte = input.u8();
+        let admission = limit_byte & 4 == 0;
+        let (limit, limit_bytes) = match limit_byte % 4 {
             0 => (None, u64::MAX),
             1 => (Some(Limit::none()), u64::MAX),
             2 => (Some(Limit::bytes(page)), page),
@@ -262,6 +267,7 @@ impl Setup {
             max_open_files,
             limit,
             limit_bytes,
+            admission,
             files,
             by_fd,
         }
@@ -271,6 +277,7 @@ impl Setup {
     fn build(&self) -> Option<WindowCache> {
         let mut c = WindowConfig::new();
         c.window_size(self.requested_window).mapped_limit(self.mapped_limit).overlap(self.overlap);
+        c.admission(self.admission);
         if let Some(n) = self.max_open_files {
             c.max_open_files(n);
         }

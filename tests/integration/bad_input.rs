@@ -314,12 +314,17 @@ fn with_address_space_room<T>(room: u64, f: impl FnOnce() -> T) -> T {
     r
 }
 
-/// A window cache of two-page windows over a 16-page file.
+/// A window cache of two-page windows over a 16-page file, without
+/// admission: every `read_at` miss maps a window.
 fn window_cache(max_open_files: usize) -> (TempFile, WindowCache, xmmap::WindowFile) {
     let page = page_size() as u64;
     let f = TempFile::with(&pattern(16 * page as usize));
-    let cache =
-        WindowConfig::new().window_size(2 * page).max_open_files(max_open_files).build().unwrap();
+    let cache = WindowConfig::new()
+        .window_size(2 * page)
+        .max_open_files(max_open_files)
+        .admission(false)
+        .build()
+        .unwrap();
     let h = cache.open(&f.path).unwrap();
     (f, cache, h)
 }
@@ -1126,12 +1131,42 @@ fn rows() -> Vec<Row> {
                 let page = page_size() as u64;
                 let f = TempFile::with(&pattern(16 * page as usize));
                 let mut c = WindowConfig::new();
-                c.window_size(4 * page).limit(Limit::bytes(page));
+                c.window_size(4 * page).limit(Limit::bytes(page)).admission(false);
                 let cache = c.build().unwrap();
                 let h = cache.open(&f.path).unwrap();
                 window_read(&cache, h, 0, 1)
             },
             want: E("LimitExceeded", "over limit"),
+        },
+        Row {
+            input: "window cache with admission: a window over the mapping limit, read four times",
+            run: || {
+                let page = page_size() as u64;
+                let f = TempFile::with(&pattern(16 * page as usize));
+                let mut c = WindowConfig::new();
+                c.window_size(4 * page).limit(Limit::bytes(page));
+                let cache = c.build().unwrap();
+                let h = cache.open(&f.path).unwrap();
+                for _ in 0..3 {
+                    window_read(&cache, h, 0, 1);
+                }
+                // Admitted now, but the limit refuses the window: pread.
+                window_read(&cache, h, 0, 1)
+            },
+            want: Want::Ok,
+        },
+        Row {
+            input:
+                "window cache with admission: a file shrunk under it, before its window is mapped",
+            run: || {
+                let page = page_size() as u64;
+                let f = TempFile::with(&pattern(16 * page as usize));
+                let cache = WindowConfig::new().window_size(2 * page).build().unwrap();
+                let h = cache.open(&f.path).unwrap();
+                f.rw().set_len(page).unwrap();
+                window_read(&cache, h, 8 * page, 10)
+            },
+            want: E("Truncated", "the file was truncated"),
         },
         // ---- residency and scan ---------------------------------------------------
         Row {

@@ -45,7 +45,9 @@ fn random_reads_match_pread_and_keep_within_mapped_limit() {
     let mut rng = Rng(0x853c_49e6_748f_ea9b);
     let mut seen = xmmap::WindowStats::default();
     let rounds = if std::env::var_os("XMMAP_SOAK").is_some() { 2_000 } else { 24 };
-    for _round in 0..rounds {
+    for round in 0..rounds {
+        // Every other round without admission: every read_at miss maps.
+        let admission = round % 2 == 0;
         let window = 2 * page() * (1 + rng.below(3));
         let mapped_limit = rng.below(5 * window);
         let overlap = match rng.below(4) {
@@ -66,6 +68,7 @@ fn random_reads_match_pread_and_keep_within_mapped_limit() {
             .mapped_limit(mapped_limit)
             .overlap(overlap)
             .max_open_files(max_files)
+            .admission(admission)
             .build()
             .unwrap();
         let handles: Vec<WindowFile> = files.iter().map(|f| cache.open(&f.path).unwrap()).collect();
@@ -130,6 +133,10 @@ fn random_reads_match_pread_and_keep_within_mapped_limit() {
                 );
             }
             assert!(s.open_files <= max_files, "{s}");
+            assert_eq!(s.misses, s.mmap_calls, "{s}");
+            if !admission {
+                assert_eq!((s.pread_reads, s.admitted), (0, 0), "{s}");
+            }
         }
         drop(cursors);
         let s = cache.stats();
@@ -137,6 +144,8 @@ fn random_reads_match_pread_and_keep_within_mapped_limit() {
         seen.over_soft_limit += s.over_soft_limit;
         seen.reopens += s.reopens;
         seen.hits += s.hits;
+        seen.pread_reads += s.pread_reads;
+        seen.admitted += s.admitted;
         assert_eq!(s.pinned_windows, 0);
         assert_eq!(cache.evict_unused(), s.open_windows);
         assert_eq!(cache.stats().mapped, 0);
@@ -144,6 +153,8 @@ fn random_reads_match_pread_and_keep_within_mapped_limit() {
     // The rounds reached eviction, the soft limit and reopening.
     assert!(seen.evictions > 0 && seen.over_soft_limit > 0 && seen.reopens > 0, "{seen:?}");
     assert!(seen.hits > 0);
+    // The rounds with admission read by pread and admitted windows too.
+    assert!(seen.pread_reads > 0 && seen.admitted > 0, "{seen:?}");
 }
 
 #[test]
@@ -280,7 +291,8 @@ fn descriptors_are_closed_at_the_limit_and_reopened_after_an_identity_check() {
 fn a_file_mapped_by_one_window_gives_back_its_descriptor() {
     let data = pattern(page() as usize + 5);
     let f = TempFile::with(&data);
-    let cache = WindowConfig::new().window_size(4 * page()).build().unwrap();
+    // Without admission, so that read_at maps.
+    let cache = WindowConfig::new().window_size(4 * page()).admission(false).build().unwrap();
     let h = cache.open(&f.path).unwrap();
     let mut buf = [0u8; 5];
     cache.read_exact_at(h, page(), &mut buf).unwrap();
@@ -297,7 +309,8 @@ fn a_file_mapped_by_one_window_gives_back_its_descriptor() {
 fn a_file_truncated_under_a_window_is_an_error_not_sigbus() {
     let data = pattern(4 * page() as usize);
     let f = TempFile::with(&data);
-    let cache = WindowConfig::new().window_size(8 * page()).build().unwrap();
+    // Without admission, so that the first read maps the window.
+    let cache = WindowConfig::new().window_size(8 * page()).admission(false).build().unwrap();
     let h = cache.open(&f.path).unwrap();
     let mut buf = vec![0u8; 4 * page() as usize];
     assert_eq!(cache.read_at(h, 0, &mut buf[..1]).unwrap(), 1);
@@ -334,6 +347,14 @@ fn byte_at(file: usize, offset: u64) -> u8 {
 
 #[test]
 fn threads_reading_through_their_own_cursors_see_the_right_bytes() {
+    // With admission, read_at misses are preads; without, two threads may
+    // map one window at once and the second copy must be given up.
+    for admission in [true, false] {
+        threads_read(admission);
+    }
+}
+
+fn threads_read(admission: bool) {
     let iterations: u64 =
         std::env::var("XMMAP_SOAK").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
     let len = 40 * page();
@@ -344,6 +365,7 @@ fn threads_reading_through_their_own_cursors_see_the_right_bytes() {
         .window_size(2 * page())
         .mapped_limit(6 * page())
         .max_open_files(2)
+        .admission(admission)
         .build()
         .unwrap();
     let handles: Vec<WindowFile> = files.iter().map(|f| cache.open(&f.path).unwrap()).collect();
@@ -381,6 +403,9 @@ fn threads_reading_through_their_own_cursors_see_the_right_bytes() {
     assert_eq!(s.pinned_windows, 0, "{s}");
     assert!(s.open_files <= 2 && s.peak_open_files <= 2, "{s}");
     assert!(s.hits > 0 && s.evictions > 0, "{s}");
+    assert_eq!(s.misses, s.mmap_calls, "{s}");
+    assert_eq!(s.open_windows as u64, s.mmap_calls - s.evictions, "{s}");
+    assert_eq!(s.pread_reads == 0, !admission, "{s}");
     cache.evict_unused();
     let s = cache.stats();
     assert_eq!((s.open_windows, s.mapped), (0, 0), "{s}");
@@ -524,12 +549,20 @@ fn reads_a_real_git_pack_through_an_8k_window_and_16k_limit() {
 
     // As git's t5301: core.packedGitWindowSize=8k, core.packedGitLimit=16k
     // (the window is at least two pages where pages are larger).
+    for admission in [true, false] {
+        read_pack_through_small_windows(&pack, admission);
+    }
+}
+
+/// The pack's SHA-1 through 8 KiB windows under a 16 KiB limit.
+fn read_pack_through_small_windows(pack: &Path, admission: bool) {
     let mut config = WindowConfig::new();
+    config.admission(admission);
     config.set("window_size", "8k").unwrap();
     let window = config.build().unwrap().stats().window_size;
     config.mapped_limit(2 * window);
     let cache = config.build().unwrap();
-    let h = cache.open(&pack).unwrap();
+    let h = cache.open(pack).unwrap();
     assert!(h.len() > 256 << 10 && h.len() > 8 * window, "pack of {} bytes", h.len());
     let body = h.len() - 20;
 
@@ -593,6 +626,7 @@ fn enomem_evicts_every_unused_window_and_retries_once() {
         .window_size(w)
         .mapped_limit(u64::MAX)
         .limit(xmmap::Limit::none())
+        .admission(false)
         .build()
         .unwrap();
     let h = cache.open(&f.path).unwrap();
@@ -621,4 +655,108 @@ fn enomem_evicts_every_unused_window_and_retries_once() {
     assert!(e.to_string().contains("max_map_count"), "{e}");
     assert_eq!(cache.stats().enomem_retries, 2);
     std::process::exit(42);
+}
+
+#[test]
+fn read_at_serves_a_window_by_pread_until_it_proves_reuse() {
+    // Every read_at miss used to map a window, whatever the pattern: 14x
+    // pread's time for scattered reads over a file larger than the budget.
+    let data = pattern(8 * page() as usize);
+    let f = TempFile::with(&data);
+    let cache = WindowConfig::new().window_size(2 * page()).build().unwrap();
+    let h = cache.open(&f.path).unwrap();
+    let mut buf = [0u8; 16];
+    for k in 0..3 {
+        cache.read_exact_at(h, 10 + k, &mut buf).unwrap();
+        assert_eq!(buf[..], data[10 + k as usize..][..16]);
+    }
+    let s = cache.stats();
+    assert_eq!((s.pread_reads, s.mapped_reads, s.admitted, s.mmap_calls), (3, 0, 0, 0), "{s}");
+    // The fourth miss on the window maps it; the next read hits.
+    cache.read_exact_at(h, 100, &mut buf).unwrap();
+    cache.read_exact_at(h, 200, &mut buf).unwrap();
+    assert_eq!(buf[..], data[200..216]);
+    let s = cache.stats();
+    assert_eq!((s.pread_reads, s.mapped_reads, s.admitted, s.mmap_calls), (3, 2, 1, 1), "{s}");
+    assert_eq!(s.hits, 1, "{s}");
+    // A read that runs past the mapped window is read on by pread.
+    let mut wide = vec![0u8; 3 * page() as usize];
+    cache.read_exact_at(h, page(), &mut wide).unwrap();
+    assert_eq!(wide[..], data[page() as usize..][..3 * page() as usize]);
+    // A cursor lends slices: it maps at once.
+    // SAFETY: nothing writes the test's file.
+    let mut cursor = unsafe { cache.cursor(h).unwrap() };
+    assert_eq!(cursor.at(6 * page()).unwrap()[0], data[6 * page() as usize]);
+    drop(cursor);
+    assert_eq!(cache.stats().mmap_calls, 2);
+
+    // Without admission every miss maps, as in git.
+    let off = WindowConfig::new().window_size(2 * page()).admission(false).build().unwrap();
+    let h = off.open(&f.path).unwrap();
+    off.read_exact_at(h, 10, &mut buf).unwrap();
+    let s = off.stats();
+    assert_eq!((s.pread_reads, s.mapped_reads, s.admitted, s.mmap_calls), (0, 1, 0, 1), "{s}");
+}
+
+#[test]
+fn a_file_truncated_before_its_window_is_mapped_reads_as_truncated() {
+    // The pread path must end a read at a truncation as the guarded copy
+    // does, not loop on pread's 0.
+    let data = pattern(4 * page() as usize);
+    let f = TempFile::with(&data);
+    let cache = WindowConfig::new().window_size(8 * page()).build().unwrap();
+    let h = cache.open(&f.path).unwrap();
+    f.rw().set_len(page()).unwrap();
+    let mut buf = vec![0u8; 4 * page() as usize];
+    let e = cache.read_at(h, 0, &mut buf).unwrap_err();
+    assert_eq!(e.kind(), &ErrorKind::Truncated { offset: page() }, "{e}");
+    assert!(e.to_string().contains("truncated"), "{e}");
+    assert_eq!(cache.stats().mmap_calls, 0);
+}
+
+fn maps_naming(path: &Path) -> usize {
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    let name = path.to_str().unwrap();
+    maps.lines().filter(|l| l.ends_with(name)).count()
+}
+
+#[test]
+fn close_unmaps_unused_windows_and_a_pinned_one_lives_until_released() {
+    // WindowCache::close was missing: a file's windows and descriptor
+    // stayed until the whole cache was dropped.
+    let data = pattern(8 * page() as usize);
+    let f = TempFile::with(&data);
+    let g = TempFile::with(&pattern(4 * page() as usize));
+    let cache = WindowConfig::new().window_size(2 * page()).admission(false).build().unwrap();
+    let h = cache.open(&f.path).unwrap();
+    let h2 = cache.open(&g.path).unwrap();
+    let mut buf = [0u8; 8];
+    cache.read_exact_at(h, 0, &mut buf).unwrap();
+    // SAFETY: nothing writes the test's files.
+    let mut cursor = unsafe { cache.cursor(h).unwrap() };
+    assert_eq!(cursor.at(5 * page()).unwrap()[0], data[5 * page() as usize]);
+    cache.read_exact_at(h2, 0, &mut buf).unwrap();
+    let s = cache.stats();
+    assert_eq!((s.open_windows, s.pinned_windows, s.open_files), (3, 1, 2), "{s}");
+
+    cache.close(h).unwrap();
+    let s = cache.stats();
+    assert_eq!((s.open_windows, s.pinned_windows, s.open_files), (2, 1, 1), "{s}");
+    // The pinned window still serves its cursor; nothing else of the file.
+    assert_eq!(cursor.at(5 * page() + 1).unwrap()[0], data[5 * page() as usize + 1]);
+    let e = cache.read_at(h, 0, &mut buf).unwrap_err();
+    assert_eq!(e.kind(), &ErrorKind::InvalidInput, "{e}");
+    assert!(e.to_string().contains("closed"), "{e}");
+    let e = cursor.at(0).unwrap_err();
+    assert!(e.to_string().contains("closed"), "{e}");
+    drop(cursor);
+    // Released, the window is the first to go.
+    cache.read_exact_at(h2, 3 * page(), &mut buf).unwrap();
+    cache.evict_unused();
+    assert_eq!(maps_naming(&f.path), 0, "a window of the closed file is still mapped");
+    cache.close(h).unwrap();
+    cache.read_exact_at(h2, 0, &mut buf).unwrap();
+    assert_eq!(buf[..], pattern(4 * page() as usize)[..8]);
+    let other = WindowCache::new();
+    assert_eq!(other.close(h2).unwrap_err().kind(), &ErrorKind::InvalidInput);
 }
