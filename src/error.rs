@@ -215,6 +215,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg(unix)] // errno 12 is ENOMEM on Unix only
     fn display_uses_strerror_text_like_git() {
         let e = Error::with_source(
             ErrorKind::OutOfMemory,

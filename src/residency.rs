@@ -800,6 +800,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(target_os = "linux")] // mincore, and maps past end-of-file
     fn the_touch_fallback_faults_every_page_in() {
         // The path kernels before 5.14 take, run directly.
         let page = page_size();
@@ -814,6 +815,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(target_os = "linux")] // mincore, and maps past end-of-file
     fn the_touch_fallback_stops_at_end_of_file_with_an_error() {
         let page = page_size();
         let path =
@@ -828,6 +830,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(target_os = "linux")] // mincore, and maps past end-of-file
     fn a_file_that_shrinks_between_chunks_is_truncated_not_invalid_input() {
         // Regression: the next chunk's map failed with InvalidInput
         // ("offset past the end of the file") instead of Truncated.

@@ -5,6 +5,10 @@
 //!
 //! `cargo bench -p xmmap-bench --bench compat --features memmap2-compat`
 
+// Unix only (pread, the memmap2 comparison); elsewhere there is nothing to run.
+#![cfg_attr(not(unix), no_main)]
+#![cfg(unix)]
+
 use std::fs::File;
 use std::hint::black_box;
 use std::io::Write;

@@ -18,6 +18,10 @@
 //! cargo bench -p xmmap-bench --bench guard -- --quick  # 64 MiB, fewer rounds (or XMMAP_BENCH_QUICK=1)
 //! ```
 
+// Unix only (pread, the memmap2 comparison); elsewhere there is nothing to run.
+#![cfg_attr(not(unix), no_main)]
+#![cfg(unix)]
+
 use std::fs::File;
 use std::hint::black_box;
 use std::io::Write;

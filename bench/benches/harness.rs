@@ -14,6 +14,10 @@
 //! afterwards and are not modified while measured, which is what the
 //! `unsafe` map calls below rely on.
 
+// Unix only (pread, the memmap2 comparison); elsewhere there is nothing to run.
+#![cfg_attr(not(unix), no_main)]
+#![cfg(unix)]
+
 use std::fs::File;
 use std::hint::black_box;
 use std::io;

@@ -33,6 +33,10 @@
 //! Run: `cargo bench -p xmmap-bench --bench window` (`XMMAP_BENCH_MIB` sets the file size,
 //! default 64 MiB; `mapped_limit` is a quarter of it).
 
+// Unix only (pread, the memmap2 comparison); elsewhere there is nothing to run.
+#![cfg_attr(not(unix), no_main)]
+#![cfg(unix)]
+
 use std::fs::File;
 use std::hint::black_box;
 use std::io::Write;

@@ -5,13 +5,18 @@
 //!
 //! `posix_fadvise`, `statfs` and `sched_setaffinity` are called through
 //! libc with valid descriptors, paths and buffers owned by the caller; none
-//! of them touches memory the process relies on.
+//! of them touches memory the process relies on. They exist on Linux (and
+//! `posix_fadvise` on FreeBSD); elsewhere these functions report
+//! `Unsupported` or an unknown file system, so the crate still compiles.
 #![allow(unsafe_code)]
 
+#[cfg(target_os = "linux")]
 use std::ffi::CString;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
+#[cfg(any(target_os = "linux", target_os = "freebsd"))]
 use std::os::fd::AsRawFd;
+#[cfg(target_os = "linux")]
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -123,12 +128,23 @@ pub fn create_file(path: &Path, size: u64) -> io::Result<()> {
 /// Opening the file or the advice fails.
 pub fn evict(path: &Path) -> io::Result<()> {
     let f = File::open(path)?;
-    // SAFETY: a valid descriptor; the advice changes no memory of ours.
-    let rc = unsafe { libc::posix_fadvise(f.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED) };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::from_raw_os_error(rc))
+    #[cfg(not(any(target_os = "linux", target_os = "freebsd")))]
+    {
+        drop(f);
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "posix_fadvise exists on Linux and FreeBSD only",
+        ))
+    }
+    #[cfg(any(target_os = "linux", target_os = "freebsd"))]
+    {
+        // SAFETY: a valid descriptor; the advice changes no memory of ours.
+        let rc = unsafe { libc::posix_fadvise(f.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED) };
+        if rc == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::from_raw_os_error(rc))
+        }
     }
 }
 
@@ -144,6 +160,14 @@ pub fn warm(path: &Path) -> io::Result<()> {
 
 /// The file system type of `path` by its `statfs` magic: `ext4`, `tmpfs`,
 /// `xfs`, `btrfs`, ... or the magic in hex.
+#[cfg(not(target_os = "linux"))]
+pub fn fs_type(_path: &Path) -> String {
+    "unknown".into()
+}
+
+/// The file system type of `path` by its `statfs` magic: `ext4`, `tmpfs`,
+/// `xfs`, `btrfs`, ... or the magic in hex.
+#[cfg(target_os = "linux")]
 pub fn fs_type(path: &Path) -> String {
     let Ok(c) = CString::new(path.as_os_str().as_bytes()) else { return "unknown".into() };
     // SAFETY: a zeroed statfs is a valid output buffer.
@@ -175,6 +199,19 @@ pub fn fs_type(path: &Path) -> String {
 /// # Errors
 ///
 /// The affinity cannot be set (the CPU is not available to the process).
+#[cfg(not(target_os = "linux"))]
+pub fn on_one_cpu<T: Send>(_cpu: usize, _f: impl FnOnce() -> T + Send) -> io::Result<T> {
+    Err(io::Error::new(io::ErrorKind::Unsupported, "sched_setaffinity exists on Linux only"))
+}
+
+/// Runs `f` on a new thread pinned to CPU `cpu` (`sched_setaffinity`), as
+/// under `taskset -c <cpu>`: [`std::thread::available_parallelism`] says 1
+/// there, so the fast path starts no helper.
+///
+/// # Errors
+///
+/// The affinity cannot be set (the CPU is not available to the process).
+#[cfg(target_os = "linux")]
 pub fn on_one_cpu<T: Send>(cpu: usize, f: impl FnOnce() -> T + Send) -> io::Result<T> {
     std::thread::scope(|s| {
         s.spawn(|| {

@@ -77,9 +77,10 @@ pub(crate) fn run(args: &Args, globals: &Globals) -> Result<ExitCode> {
     anyhow::ensure!(!sizes.is_empty(), "no file sizes to measure: give --sizes, e.g. 4k,1m");
     let total = sizes.iter().try_fold(0u64, |sum, &s| sum.checked_add(s)).unwrap_or(u64::MAX);
     let base = place.base();
-    let fs = rustix::fs::statvfs(&base)
-        .with_context(|| format!("cannot find the free space of {}", base.display()))?;
-    let free = fs.f_bavail.saturating_mul(fs.f_frsize);
+    // Where free space is not known (Windows), the check passes.
+    let free = crate::platform::free_space(&base)
+        .with_context(|| format!("cannot find the free space of {}", base.display()))?
+        .unwrap_or(u64::MAX);
     anyhow::ensure!(
         total <= free,
         "the files of --sizes need {total} bytes ({:.1} GiB) but {} has {free} bytes \
@@ -90,7 +91,7 @@ pub(crate) fn run(args: &Args, globals: &Globals) -> Result<ExitCode> {
     );
 
     // Ctrl-C or SIGTERM while files exist removes them before exiting.
-    let signals = Signals::block().context("cannot block SIGINT and SIGTERM")?;
+    let signals = crate::platform::Signals::block().context("cannot block SIGINT and SIGTERM")?;
     let dir = TempDir::new(&place)
         .with_context(|| format!("cannot create a temporary directory under {}", base.display()))?;
     signals.remove_on_signal(dir.path().to_path_buf());
@@ -174,54 +175,6 @@ pub(crate) fn run(args: &Args, globals: &Globals) -> Result<ExitCode> {
     }
     writeln!(out, "elapsed: {:.1} s", started.elapsed().as_secs_f64())?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// SIGINT and SIGTERM, blocked in every thread and taken by one thread with
-/// `sigwait(3)`, so the clean-up runs as ordinary code, not in a handler.
-struct Signals {
-    set: libc::sigset_t,
-}
-
-impl Signals {
-    /// Blocks SIGINT and SIGTERM in this thread and the threads it starts
-    /// later.
-    fn block() -> std::io::Result<Signals> {
-        // SAFETY: an all-zero sigset_t is storage for sigemptyset to fill.
-        let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
-        // SAFETY: `set` is a live sigset_t; the signal numbers are valid.
-        let r = unsafe {
-            libc::sigemptyset(&mut set);
-            libc::sigaddset(&mut set, libc::SIGINT);
-            libc::sigaddset(&mut set, libc::SIGTERM);
-            libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut())
-        };
-        if r != 0 {
-            return Err(std::io::Error::from_raw_os_error(r));
-        }
-        Ok(Signals { set })
-    }
-
-    /// Starts the thread that waits for either signal, removes `dir` with
-    /// everything in it and exits with 128 + the signal (130, 143).
-    fn remove_on_signal(self, dir: PathBuf) {
-        std::thread::spawn(move || {
-            let mut sig = 0;
-            // SAFETY: `self.set` is an initialised sigset_t, `sig` a live int.
-            if unsafe { libc::sigwait(&self.set, &mut sig) } != 0 {
-                return;
-            }
-            // A file created while the directory was being emptied makes
-            // its removal fail; try again until it is gone.
-            for _ in 0..100 {
-                match std::fs::remove_dir_all(&dir) {
-                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => continue,
-                    _ => break,
-                }
-            }
-            eprintln!("xmmap: interrupted; removed {}", dir.display());
-            std::process::exit(128 + sig);
-        });
-    }
 }
 
 /// A progress bar on stderr; indicatif hides it when stderr is not a terminal.

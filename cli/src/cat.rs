@@ -9,8 +9,7 @@
 //! through the line-buffered `Stdout`.
 
 use std::fs::File;
-use std::io::{self, Read};
-use std::os::fd::{AsFd, OwnedFd};
+use std::io::{self, Read, Seek};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -46,11 +45,7 @@ pub(crate) fn run(args: &Args, globals: &Globals) -> Result<ExitCode> {
     for name in &args.files {
         let stdin = name == "-";
         let file = if stdin {
-            let fd: OwnedFd = std::io::stdin()
-                .as_fd()
-                .try_clone_to_owned()
-                .context("cannot duplicate standard input")?;
-            File::from(fd)
+            crate::platform::stdin_file().context("cannot duplicate standard input")?
         } else {
             File::open(name).with_context(|| format!("cannot open {name}"))?
         };
@@ -64,7 +59,8 @@ pub(crate) fn run(args: &Args, globals: &Globals) -> Result<ExitCode> {
         let size = meta.len();
         // Standard input starts where it already is, as cat(1) does.
         let base = if stdin {
-            rustix::fs::seek(&file, rustix::fs::SeekFrom::Current(0))
+            (&file)
+                .stream_position()
                 .with_context(|| format!("cannot find the position of {name}"))?
         } else {
             0
@@ -158,18 +154,8 @@ fn copy_stream(
     Ok(())
 }
 
-/// `write(2)` to fd 1 until `bytes` are out; a closed pipe is `BrokenPipe`,
-/// which `main` treats as success.
-fn write_all(mut bytes: &[u8]) -> io::Result<()> {
-    let out = io::stdout();
-    let fd = out.as_fd();
-    while !bytes.is_empty() {
-        match rustix::io::write(fd, bytes) {
-            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => bytes = &bytes[n..],
-            Err(rustix::io::Errno::INTR) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(())
+/// Unbuffered to standard output; a closed pipe is `BrokenPipe`, which
+/// `main` treats as success.
+fn write_all(bytes: &[u8]) -> io::Result<()> {
+    crate::platform::write_stdout(bytes)
 }

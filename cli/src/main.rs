@@ -12,6 +12,11 @@ use clap::{Parser, Subcommand};
 mod bench;
 mod cat;
 mod info;
+mod platform;
+#[cfg(unix)]
+mod residency;
+#[cfg(not(unix))]
+#[path = "residency_unix_only.rs"]
 mod residency;
 
 /// Memory-mapped file I/O, measured and explained.

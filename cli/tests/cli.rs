@@ -1,4 +1,7 @@
 //! Runs the built `xmmap` binary and checks what a user sees.
+//!
+//! Unix only: the tests use /proc, signals and Unix paths.
+#![cfg(unix)]
 
 use std::process::{Command, Output};
 

@@ -98,7 +98,7 @@ pub enum UncheckedAdvice {
 
 /// Whether the running kernel knows `advice` (`madvise` of an empty range at
 /// address 0, which only checks the advice).
-#[cfg_attr(not(feature = "memmap2-compat"), allow(dead_code))] // used by compat only
+#[cfg_attr(not(all(unix, feature = "memmap2-compat")), allow(dead_code))] // used by compat only
 pub(crate) fn known(advice: Madv) -> bool {
     // SAFETY: an empty range owns no memory and changes none; with a length
     // of 0 the kernel only validates the advice.

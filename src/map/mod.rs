@@ -30,7 +30,8 @@ mod types;
 
 use std::ptr::NonNull;
 
-#[cfg_attr(not(feature = "memmap2-compat"), allow(unused_imports))] // used by compat only
+#[cfg_attr(not(all(unix, feature = "memmap2-compat")), allow(unused_imports))]
+// used by compat only
 pub(crate) use advice::known as advice_known;
 pub use advice::{Advice, UncheckedAdvice};
 pub(crate) use chunked::ChunkedMap;

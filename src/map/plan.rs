@@ -47,6 +47,9 @@ impl Call {
 #[derive(Debug, Clone)]
 pub(crate) struct Env {
     pub(crate) page: usize,
+    /// What file offsets and fixed addresses must be multiples of: the page
+    /// size on Linux, the allocation granularity (64 KiB) on Windows.
+    pub(crate) offset_align: usize,
     /// The huge page sizes the kernel offers (sysfs); read only for a map
     /// that asks for huge pages.
     pub(crate) huge_sizes: Vec<u64>,
@@ -61,6 +64,7 @@ impl Env {
         let huge = o.huge.is_some();
         Env {
             page: page_size(),
+            offset_align: crate::sys::offset_granularity(),
             huge_sizes: if huge {
                 crate::page::huge_page_sizes().iter().map(|h| h.size).collect()
             } else {
@@ -338,12 +342,15 @@ pub(crate) fn plan_call(
     }
     let fixed = call.at.is_some();
     let addr = call.at.unwrap_or(o.hint);
+    // Windows maps views at multiples of its allocation granularity, not
+    // of the page: offsets and fixed addresses round to the larger.
+    let align = granule.max(env.offset_align);
     if fixed || o.fixed_noreplace {
-        if addr == 0 || addr % granule != 0 {
+        if addr == 0 || addr % align != 0 {
             return Err(Error::invalid(format!(
                 "{} needs a non-zero address aligned to {} bytes, got {:#x}",
                 if fixed { "map_*_at (MAP_FIXED)" } else { "fixed_noreplace" },
-                granule,
+                align,
                 addr
             )));
         }
@@ -351,7 +358,7 @@ pub(crate) fn plan_call(
     }
     flags |= o.extra_flags;
 
-    let file_offset = align_down(o.offset, granule as u64);
+    let file_offset = align_down(o.offset, align as u64);
     let delta = (o.offset - file_offset) as usize;
     let map_len = delta
         .checked_add(len)
@@ -373,6 +380,7 @@ mod tests {
     fn env() -> Env {
         Env {
             page: 4096,
+            offset_align: 4096,
             huge_sizes: vec![2 << 20, 1 << 30],
             default_huge: Some(2 << 20),
             has_32bit: true,
@@ -392,6 +400,19 @@ mod tests {
         let p = ok(MapOptions::new().offset(5000).len(100), 10_000);
         assert_eq!((p.file_offset, p.delta, p.len, p.map_len), (4096, 904, 100, 1004));
         assert_eq!(p.flags, flags::SHARED);
+    }
+
+    /// Regression: the offset was aligned to the page, but Windows maps views
+    /// only at multiples of its 64 KiB allocation granularity.
+    #[test]
+    fn unaligned_offset_maps_from_the_allocation_granule_below() {
+        let env = Env { offset_align: 65536, ..env() };
+        let o = MapOptions::new().offset(70_000).len(100).clone();
+        let p = plan(&o, prot::READ, Share::Shared, file(100_000), &env).unwrap().unwrap();
+        assert_eq!((p.file_offset, p.delta, p.len, p.map_len), (65536, 4464, 100, 4564));
+        let o = MapOptions::new().fixed_noreplace(true).hint(4096).len(100).clone();
+        let e = plan(&o, prot::READ, Share::Shared, file(100_000), &env).unwrap_err();
+        assert!(e.to_string().contains("aligned to 65536"), "{e}");
     }
 
     #[test]

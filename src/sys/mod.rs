@@ -7,6 +7,8 @@
 //! - `posix` for macOS and FreeBSD, and for Linux when built with
 //!   `RUSTFLAGS="--cfg xmmap_posix"`, so that the test suite runs the code
 //!   those platforms run (see below);
+//! - `windows` for Windows (windows-sys: sections and views, a vectored
+//!   exception handler for guarded copies);
 //! - `unsupported` for every other target, whose functions all fail with
 //!   `ErrorKind::Unsupported` so that the portable layers above compile
 //!   unchanged.
@@ -96,18 +98,25 @@ mod posix;
 #[cfg(any(target_os = "macos", target_os = "freebsd", all(target_os = "linux", xmmap_posix)))]
 use posix as backend;
 
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+use windows as backend;
+
 #[cfg(not(any(
     target_os = "linux",
     target_os = "android",
     target_os = "macos",
-    target_os = "freebsd"
+    target_os = "freebsd",
+    windows
 )))]
 mod unsupported;
 #[cfg(not(any(
     target_os = "linux",
     target_os = "android",
     target_os = "macos",
-    target_os = "freebsd"
+    target_os = "freebsd",
+    windows
 )))]
 use unsupported as backend;
 
@@ -183,6 +192,7 @@ pub(crate) struct FileInfo {
 }
 
 /// The type bits of `st_mode`.
+#[cfg_attr(not(any(target_os = "linux", target_os = "android")), allow(dead_code))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum FileKind {
     Regular,
@@ -211,7 +221,10 @@ impl FileKind {
 }
 
 /// Which file system holds a file, as far as mapping cares.
-#[cfg_attr(any(target_os = "macos", target_os = "freebsd", xmmap_posix), allow(dead_code))]
+#[cfg_attr(
+    not(all(any(target_os = "linux", target_os = "android"), not(xmmap_posix))),
+    allow(dead_code)
+)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum FsKind {
     /// procfs: sizes are 0 and mmap is refused.

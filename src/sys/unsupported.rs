@@ -15,6 +15,9 @@ fn unsupported<T>() -> io::Result<T> {
 pub(crate) fn page_size() -> usize {
     4096
 }
+pub(crate) fn offset_granularity() -> usize {
+    page_size()
+}
 pub(crate) unsafe fn mmap(
     _addr: usize,
     _len: usize,

@@ -324,8 +324,15 @@ fn a_pipe_a_directory_a_socket_and_a_proc_file_are_refused_clearly() {
     assert_eq!(e.kind(), &ErrorKind::NotMappable);
     assert!(e.to_string().contains("directory"), "{e}");
 
-    let (r, _w) = std::io::pipe().unwrap();
-    let pipe: std::fs::File = std::os::fd::OwnedFd::from(r).into();
+    // pipe(2) through libc: std::io::pipe needs Rust 1.87, above the MSRV.
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for the two descriptors pipe(2) writes.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0, "pipe");
+    // SAFETY: both descriptors were just created and are owned by nobody else.
+    let (pipe, _w) = unsafe {
+        use std::os::fd::FromRawFd;
+        (std::fs::File::from_raw_fd(fds[0]), std::fs::File::from_raw_fd(fds[1]))
+    };
     // SAFETY: fails before mapping.
     let e = unsafe { MapOptions::new().map(&pipe) }.unwrap_err();
     assert_eq!(e.kind(), &ErrorKind::NotMappable);

@@ -33,6 +33,15 @@ pub(crate) fn page_size() -> usize {
     rustix::param::page_size()
 }
 
+/// The multiple that `mmap`'s offset must be: the page size.
+///
+/// # References
+/// - [mmap(2)](https://man7.org/linux/man-pages/man2/mmap.2.html)
+#[inline]
+pub(crate) fn offset_granularity() -> usize {
+    page_size()
+}
+
 /// `mmap(addr, len, prot, flags, fd, offset)`; `fd == None` adds `MAP_ANONYMOUS`.
 ///
 /// # References

@@ -51,6 +51,15 @@ pub(crate) fn page_size() -> usize {
     rustix::param::page_size()
 }
 
+/// The multiple that `mmap`'s offset must be: the page size.
+///
+/// # References
+/// - [mmap(2)](https://man.freebsd.org/cgi/man.cgi?query=mmap&sektion=2)
+#[inline]
+pub(crate) fn offset_granularity() -> usize {
+    page_size()
+}
+
 /// Linux's `PROT_*` bits as the platform's.
 fn prot_flags(bits: u32) -> io::Result<ProtFlags> {
     let mut out = ProtFlags::empty();
