@@ -70,6 +70,19 @@ thread_local! {
 
 static INSTALLED: OnceLock<Result<(), i32>> = OnceLock::new();
 
+/// Nothing to skip: the vectored handler sees every fault of every thread,
+/// whatever else the process installs, so a guarded copy asks the kernel
+/// nothing first.
+///
+/// # Safety
+/// - None beyond the caller's: kept for the interface every backend gives.
+pub(crate) unsafe fn guard_assume_signals_untouched() {}
+
+/// Whether a guarded copy makes a system call before copying: never here.
+pub(crate) fn guarded_copy_makes_syscalls() -> bool {
+    false
+}
+
 /// Adds the vectored exception handler once per process, first in the
 /// list (lazily; later calls are an atomic load).
 ///

@@ -608,6 +608,16 @@ pub(crate) fn read_spare(
     buf.truncate(start + *got.as_ref().unwrap_or(&0));
     got
 }
+/// `ReadFile` at `offset` into `buf`: one positional read, as many bytes as
+/// the kernel gives (0 at end of file). It moves the handle's file pointer,
+/// as every positional read on Windows does.
+///
+/// # References
+/// - [ReadFile](https://learn.microsoft.com/en-us/windows/win32/api/fileapi/nf-fileapi-readfile)
+pub(crate) fn pread(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    file.seek_read(buf, offset)
+}
+
 /// Windows has no fs-verity.
 #[allow(dead_code)] // used by compat, which is Unix-only
 pub(crate) fn has_verity(_file: &File) -> io::Result<bool> {
