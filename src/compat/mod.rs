@@ -8,7 +8,8 @@
 //!
 //! | Module       | Feature          | Speaks       |
 //! |--------------|------------------|--------------|
-//! | [`memmap2`]  | `memmap2-compat` | memmap2 0.9  |
+#![cfg_attr(unix, doc = "| [`memmap2`]  | `memmap2-compat` | memmap2 0.9  |")]
+#![cfg_attr(not(unix), doc = "| `memmap2` (Unix only) | `memmap2-compat` | memmap2 0.9 |")]
 //!
 //! May call: `map` (public and crate-visible API), `sys` (queries only:
 //! `fstat`, memfd seals, fs-verity, the `madvise` advice probe), `error`.
