@@ -112,6 +112,7 @@
 mod config;
 mod cursor;
 mod geometry;
+mod lock;
 mod state;
 
 use std::collections::BTreeMap;
@@ -119,7 +120,7 @@ use std::fmt;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::Arc;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::sys;
@@ -131,7 +132,8 @@ pub use cursor::WindowCursor;
 pub use state::WindowStats;
 
 use config::Resolved;
-use state::{beyond_end, copy_out, FileEntry, Need, Plan, Stamp, State, Step, Window};
+use lock::{ReadGuard, StripedLock, WriteGuard};
+use state::{beyond_end, copy_out, FileEntry, Need, Plan, Seen, Stamp, State, Step, Window};
 
 /// A file in a [`WindowCache`]: a small copyable handle that
 /// [`WindowCache::open`] and [`WindowCache::add`] return.
@@ -192,7 +194,7 @@ impl WindowFile {
 pub struct WindowCache {
     id: u64,
     cfg: Resolved,
-    state: RwLock<State>,
+    state: StripedLock<State>,
     cursor_hits: AtomicU64,
 }
 
@@ -215,15 +217,13 @@ impl WindowCache {
         WindowConfig::new().build().expect("the default window settings are valid")
     }
 
-    fn lock(&self) -> RwLockWriteGuard<'_, State> {
-        // The state is consistent between statements that can panic, so a
-        // poisoned lock is still usable.
-        self.state.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+    fn lock(&self) -> WriteGuard<'_, State> {
+        self.state.write()
     }
 
     /// The lock held for reading: enough for a hit.
-    fn read_lock(&self) -> RwLockReadGuard<'_, State> {
-        self.state.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+    fn read_lock(&self) -> ReadGuard<'_, State> {
+        self.state.read()
     }
 
     /// Opens the file at `path` for reading and adds it. Its descriptor may
@@ -316,13 +316,18 @@ impl WindowCache {
     /// reference, or (for [`Need::Bytes`]) the descriptor to `pread` from.
     /// A window to map is mapped with no lock held; windows evicted on the
     /// way are unmapped after the lock is dropped.
-    /// With `by_pread`, a hit gives the descriptor too (see [`State::hit`]).
-    fn get(&self, file: WindowFile, offset: u64, need: Need, by_pread: bool) -> Result<Got> {
-        match self.read_lock().hit(&self.cfg, file.index, offset, need, by_pread) {
-            Some(Step::Hit(win)) => return Ok(Got::Window(win)),
-            Some(Step::Pread(fd)) => return Ok(Got::Pread(fd)),
-            _ => {}
+    fn get(&self, file: WindowFile, offset: u64, need: Need) -> Result<Got> {
+        if let Some(Seen::Window(win)) =
+            self.read_lock().hit(&self.cfg, file.index, offset, need, false)
+        {
+            return Ok(Got::Window(Arc::clone(win)));
         }
+        self.miss(file, offset, need)
+    }
+
+    /// What [`get`](Self::get) does once [`State::hit`] found nothing: the
+    /// lookup under the lock held for writing, and the mapping.
+    fn miss(&self, file: WindowFile, offset: u64, need: Need) -> Result<Got> {
         let mut victims = Vec::new();
         let step = self.lock().lookup(&self.cfg, file.index, offset, need, &mut victims);
         drop(victims);
@@ -343,7 +348,7 @@ impl WindowCache {
 
     /// The window serving `offset` of `file`, pinned by the returned reference.
     fn pin(&self, file: WindowFile, offset: u64) -> Result<Arc<Window>> {
-        match self.get(file, offset, Need::Slice, false)? {
+        match self.get(file, offset, Need::Slice)? {
             Got::Window(win) => Ok(win),
             Got::Pread(..) => unreachable!("a lookup for a slice always gives a window"),
         }
@@ -405,12 +410,28 @@ impl WindowCache {
         // While a guarded copy costs system calls, `pread` is the cheaper
         // copy for a short read, window or not (`pread_below`).
         let by_pread = buf.len() < self.cfg.pread_below && sys::guarded_copy_makes_syscalls();
+        let name = || Arc::clone(&self.read_lock().files[file.index].name);
         read_loop(self, file, offset, buf, |pos, buf| {
-            match self.get(file, pos, Need::Bytes, by_pread)? {
-                Got::Window(win) => copy_out(&win, pos, buf),
-                Got::Pread(fd) => {
-                    pread(&fd, pos, buf, || Arc::clone(&self.read_lock().files[file.index].name))
+            let st = self.read_lock();
+            let got = match st.hit(&self.cfg, file.index, pos, Need::Bytes, by_pread) {
+                // A short copy runs under the lock held for reading, which
+                // keeps the window mapped: no reference count is written
+                // that other threads' hits write too.
+                Some(Seen::Window(win)) if buf.len() <= COPY_UNDER_LOCK => {
+                    return copy_out(win, pos, buf);
                 }
+                Some(Seen::Window(win)) => Some(Got::Window(Arc::clone(win))),
+                Some(Seen::Pread(fd)) => Some(Got::Pread(Arc::clone(fd))),
+                None => None,
+            };
+            drop(st);
+            let got = match got {
+                Some(got) => got,
+                None => self.miss(file, pos, Need::Bytes)?,
+            };
+            match got {
+                Got::Window(win) => copy_out(&win, pos, buf),
+                Got::Pread(fd) => pread(&fd, pos, buf, name),
             }
         })
     }
@@ -498,6 +519,12 @@ impl WindowCache {
         }
     }
 }
+
+/// The longest copy out of a window that [`WindowCache::read_at`] makes
+/// while it holds the lock for reading (four pages): a writer waits for it,
+/// page faults included. A longer one pins the window (an `Arc` clone) and
+/// copies after the lock is dropped.
+const COPY_UNDER_LOCK: usize = 16 << 10;
 
 fn is_limit(e: &Error) -> bool {
     matches!(e.kind(), ErrorKind::LimitExceeded { .. })

@@ -6,11 +6,12 @@ use std::fmt;
 use std::fs::File;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::config::Resolved;
 use super::geometry::{close_rank, least_recently_used, serves_until, window_for};
+use super::lock::{stripe, STRIPES};
 use crate::error::{Error, ErrorKind, Result};
 use crate::map::{MapOptions, MapRaw};
 use crate::sys;
@@ -176,13 +177,9 @@ impl Stamp {
     }
 }
 
-/// How many stripes [`HitCounters`] has: more than the threads that are
-/// likely to hit at once.
-const STRIPES: usize = 16;
-
 /// The hits counted under the lock held for reading, and the reads of
-/// `read_at` among them, in one padded stripe per thread (chosen once per
-/// thread), so that threads hitting at once do not share a cache line.
+/// `read_at` among them, in one padded stripe per thread (the lock's
+/// stripe), so that threads hitting at once do not share a cache line.
 #[derive(Default)]
 pub(super) struct HitCounters([Stripe; STRIPES]);
 
@@ -196,9 +193,7 @@ struct Stripe {
 
 impl HitCounters {
     fn mine(&self) -> &Stripe {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        thread_local!(static MINE: usize = NEXT.fetch_add(1, Ordering::Relaxed) % STRIPES);
-        &self.0[MINE.with(|&i| i)]
+        &self.0[stripe()]
     }
 
     fn add(&self, need: Need) {
@@ -365,6 +360,14 @@ pub(super) enum Need {
     Bytes,
 }
 
+/// The answer of [`State::hit`], borrowed from the state under the lock.
+pub(super) enum Seen<'a> {
+    /// A mapped window serves the offset.
+    Window(&'a Arc<Window>),
+    /// Read the bytes with `pread` from this descriptor.
+    Pread(&'a Arc<File>),
+}
+
 /// The answer of [`State::lookup`].
 pub(super) enum Step {
     /// A mapped window serves the offset; the reference pins it.
@@ -434,9 +437,10 @@ impl State {
         self.tick.fetch_add(1, Ordering::Relaxed) + 1
     }
 
-    /// The mapped window of file `f` that serves `offset`, pinned by the
-    /// returned reference, if there is one: the whole of a hit, which needs
-    /// the lock only for reading. With `by_pread` (a short `read_at` while
+    /// The mapped window of file `f` that serves `offset`, if there is one:
+    /// the whole of a hit, which needs the lock only for reading. The
+    /// caller copies from it while it holds the lock, or clones the `Arc`
+    /// to pin it. With `by_pread` (a short `read_at` while
     /// `pread` is the cheaper copy) the file's descriptor instead, whether
     /// a window is mapped or not, counted as a read by `pread`, when it is
     /// open: such reads neither use windows nor make them prove reuse.
@@ -449,7 +453,7 @@ impl State {
         offset: u64,
         need: Need,
         by_pread: bool,
-    ) -> Option<Step> {
+    ) -> Option<Seen<'_>> {
         let entry = &self.files[f];
         if entry.closed || offset >= entry.len {
             return None;
@@ -461,14 +465,14 @@ impl State {
             if let Some(fd) = &entry.fd {
                 entry.last_used.touch(now);
                 self.shared.add_pread();
-                return Some(Step::Pread(Arc::clone(fd)));
+                return Some(Seen::Pread(fd));
             }
         }
         let slot = entry.find(offset, cfg.window, cfg.overlap)?;
         entry.last_used.touch(now);
         slot.last_used.touch(now);
         self.shared.add(need);
-        Some(Step::Hit(Arc::clone(&slot.win)))
+        Some(Seen::Window(&slot.win))
     }
 
     /// Removes the window of file `f` at `start` and returns it for the
