@@ -60,8 +60,12 @@
 //! # Locks
 //!
 //! A [`WindowCache`] has one readers-writer lock over its files, windows
-//! and counters. A hit holds it for reading only (its use stamps and
-//! counters are atomics), so hits of many threads run side by side. It is
+//! and counters, striped by thread (`lock.rs`): a reader takes only its
+//! own thread's stripe, a writer takes every stripe. A hit holds it for
+//! reading only (its use stamps are atomics written only when they change,
+//! its counters a padded stripe per thread), so hits of many threads run
+//! side by side and, as long as each thread has a stripe of its own (up
+//! to 16), write no cache line another thread's hits write. It is
 //! held for writing while a miss is looked up, while unused windows are chosen for
 //! eviction and the new window's bytes are reserved against
 //! `mapped_limit` (so the limit is checked exactly, counting windows being
@@ -69,21 +73,25 @@
 //! system call that maps, unmaps or reads: the `fstat` identity check and
 //! `mmap` of a new window, the `munmap` of evicted windows (dropped after
 //! the lock is released, including on the `ENOMEM` path, before the retry),
-//! a `pread`, and every copy. So one thread's miss does not stall other
+//! and a `pread`. So one thread's miss does not stall other
 //! threads' hits. Two threads that miss the same window may both map it;
 //! the second to enter it unmaps its copy and uses the first (counted as a
 //! miss and an eviction). Opening and reopening a descriptor (`open` and
 //! its `fstat`) are the system calls made under the lock. A [`WindowCursor`] reads the window it
-//! pins without any lock, and [`WindowCache::read_at`] pins a window, drops
-//! the lock, copies, and unpins. Hits served from a cursor's own window
+//! pins without any lock. [`WindowCache::read_at`] copies a piece of at
+//! most 16 KiB out of its window while it holds the lock for reading (a
+//! writer waits for that copy, and for its page faults if the pages are not
+//! resident); a longer piece pins the window, drops the lock, copies and
+//! unpins, and a read by `pread` clones the descriptor's `Arc` and drops
+//! the lock before the `pread`. Hits served from a cursor's own window
 //! are counted in the cursor and added to an atomic counter when it moves
 //! or drops.
 //!
 //! # Files
 //!
 //! `config.rs` holds the settings, `geometry.rs` the pure arithmetic of
-//! windows and of what to evict or close, `state.rs` everything behind the
-//! lock (files, windows, ghosts, counters), `cursor.rs` the cursor; this
+//! windows and of what to evict or close, `lock.rs` the striped lock,
+//! `state.rs` everything behind the lock (files, windows, ghosts, counters), `cursor.rs` the cursor; this
 //! file the cache's public face and the one read loop both `read_at`s use.
 //!
 //! May call: `map` (through the public [`MapOptions`](crate::MapOptions)), `guard` (the
@@ -94,13 +102,16 @@
 //! # Safety
 //!
 //! Each window is a [`MapRaw`](crate::MapRaw) inside an `Arc`. The cache holds one
-//! reference; a cursor, or a [`read_at`](WindowCache::read_at) in progress,
-//! holds another while it uses the window (git's `inuse_cnt`). New
-//! references are made only under the lock (held for reading or writing),
-//! so a window whose reference count is one, seen under the lock held for
-//! writing, is unused and stays unused while it is held: only such
-//! windows are evicted, and the `Arc` would keep a pinned mapping alive in
-//! any case. Every copy out of a window goes through one function,
+//! reference; a cursor, or a [`read_at`](WindowCache::read_at) of a long
+//! piece in progress, holds another while it uses the window (git's
+//! `inuse_cnt`). New references are made only under the lock (held for
+//! reading or writing), so a window whose reference count is one, seen
+//! under the lock held for writing, is unused and stays unused while it is
+//! held: only such windows are evicted, and the `Arc` would keep a pinned
+//! mapping alive in any case. A short piece is copied through a `&Window`
+//! borrowed from the state under the lock held for reading: the cache
+//! drops its reference only after removing the window under the lock held
+//! for writing, which waits for the copy, so the mapping outlives it. Every copy out of a window goes through one function,
 //! `copy_out`, which uses the guarded `MapRaw::read_at`. A cursor keeps a
 //! copy of its pinned window's address and length next to the reference
 //! that keeps the window mapped. A `&[u8]` into a window is handed out only
@@ -133,7 +144,9 @@ pub use state::WindowStats;
 
 use config::Resolved;
 use lock::{ReadGuard, StripedLock, WriteGuard};
-use state::{beyond_end, copy_out, FileEntry, Need, Plan, Seen, Stamp, State, Step, Window};
+use state::{
+    beyond_end, copy_out, FileEntry, GhostMiss, Need, Plan, Seen, Stamp, State, Step, Window,
+};
 
 /// A file in a [`WindowCache`]: a small copyable handle that
 /// [`WindowCache::open`] and [`WindowCache::add`] return.
@@ -322,14 +335,15 @@ impl WindowCache {
         {
             return Ok(Got::Window(Arc::clone(win)));
         }
-        self.miss(file, offset, need)
+        self.miss(file, offset, need, false)
     }
 
     /// What [`get`](Self::get) does once [`State::hit`] found nothing: the
-    /// lookup under the lock held for writing, and the mapping.
-    fn miss(&self, file: WindowFile, offset: u64, need: Need) -> Result<Got> {
+    /// lookup under the lock held for writing, and the mapping; `admitted`
+    /// as for [`State::lookup`].
+    fn miss(&self, file: WindowFile, offset: u64, need: Need, admitted: bool) -> Result<Got> {
         let mut victims = Vec::new();
-        let step = self.lock().lookup(&self.cfg, file.index, offset, need, &mut victims);
+        let step = self.lock().lookup(&self.cfg, file.index, offset, need, admitted, &mut victims);
         drop(victims);
         match step? {
             Step::Hit(win) => Ok(Got::Window(win)),
@@ -412,6 +426,7 @@ impl WindowCache {
         let by_pread = buf.len() < self.cfg.pread_below && sys::guarded_copy_makes_syscalls();
         let name = || Arc::clone(&self.read_lock().files[file.index].name);
         read_loop(self, file, offset, buf, |pos, buf| {
+            let mut admitted = false;
             let st = self.read_lock();
             let got = match st.hit(&self.cfg, file.index, pos, Need::Bytes, by_pread) {
                 // A short copy runs under the lock held for reading, which
@@ -422,12 +437,20 @@ impl WindowCache {
                 }
                 Some(Seen::Window(win)) => Some(Got::Window(Arc::clone(win))),
                 Some(Seen::Pread(fd)) => Some(Got::Pread(Arc::clone(fd))),
-                None => None,
+                // A miss that `pread` serves needs no lock for writing.
+                None => match st.ghost_miss(&self.cfg, file.index, pos) {
+                    GhostMiss::Pread(fd) => Some(Got::Pread(Arc::clone(fd))),
+                    GhostMiss::Admitted => {
+                        admitted = true;
+                        None
+                    }
+                    GhostMiss::Locked => None,
+                },
             };
             drop(st);
             let got = match got {
                 Some(got) => got,
-                None => self.miss(file, pos, Need::Bytes)?,
+                None => self.miss(file, pos, Need::Bytes, admitted)?,
             };
             match got {
                 Got::Window(win) => copy_out(&win, pos, buf),

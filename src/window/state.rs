@@ -7,7 +7,7 @@ use std::fs::File;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use super::config::Resolved;
 use super::geometry::{close_rank, least_recently_used, serves_until, window_for};
@@ -368,6 +368,16 @@ pub(super) enum Seen<'a> {
     Pread(&'a Arc<File>),
 }
 
+/// The answer of [`State::ghost_miss`].
+pub(super) enum GhostMiss<'a> {
+    /// Read the bytes with `pread` from this descriptor.
+    Pread(&'a Arc<File>),
+    /// The window proved reuse: map it (under the lock held for writing).
+    Admitted,
+    /// Left to [`State::lookup`], under the lock held for writing.
+    Locked,
+}
+
 /// The answer of [`State::lookup`].
 pub(super) enum Step {
     /// A mapped window serves the offset; the reference pins it.
@@ -423,14 +433,16 @@ pub(super) struct State {
     /// Bytes of windows being mapped outside the lock, counted against
     /// `mapped_limit` with `c.mapped`.
     pub(super) reserved: u64,
-    pub(super) ghosts: Ghosts,
+    /// Behind a mutex of their own, so that a miss `pread` serves needs the
+    /// cache's lock only for reading (see [`State::ghost_miss`]).
+    pub(super) ghosts: Mutex<Ghosts>,
 }
 
 impl State {
     pub(super) fn new(cfg: &Resolved) -> State {
         // As many ghosts as the budget holds windows.
         let windows = usize::try_from(cfg.mapped_limit / cfg.window).unwrap_or(usize::MAX);
-        State { ghosts: Ghosts::new(windows.clamp(16, 4096)), ..State::default() }
+        State { ghosts: Mutex::new(Ghosts::new(windows.clamp(16, 4096))), ..State::default() }
     }
 
     pub(super) fn next_tick(&self) -> u64 {
@@ -473,6 +485,31 @@ impl State {
         slot.last_used.touch(now);
         self.shared.add(need);
         Some(Seen::Window(&slot.win))
+    }
+
+    /// A miss of `read_at` on file `f` at `offset`, which [`hit`](Self::hit)
+    /// found no window for, noted in the ghost list (behind its own mutex)
+    /// under the lock held for reading: the descriptor to `pread` from
+    /// while the window has not proven reuse, counted as a read by `pread`;
+    /// [`GhostMiss::Admitted`] when this miss proved it (the caller tells
+    /// [`lookup`](Self::lookup) so); [`GhostMiss::Locked`] for whatever
+    /// needs the lock for writing (no admission, a window mapped meanwhile,
+    /// a closed file or descriptor, an offset past the end).
+    pub(super) fn ghost_miss(&self, cfg: &Resolved, f: usize, offset: u64) -> GhostMiss<'_> {
+        let entry = &self.files[f];
+        let Some(fd) = entry.fd.as_ref().filter(|_| !entry.closed && offset < entry.len) else {
+            return GhostMiss::Locked;
+        };
+        if !cfg.admission || entry.find(offset, cfg.window, cfg.overlap).is_some() {
+            return GhostMiss::Locked;
+        }
+        let (start, _) = window_for(offset, cfg.window, entry.len);
+        if self.ghosts.lock().unwrap_or_else(PoisonError::into_inner).miss((f, start)) {
+            return GhostMiss::Admitted;
+        }
+        entry.last_used.set(self.next_tick());
+        self.shared.add_pread();
+        GhostMiss::Pread(fd)
     }
 
     /// Removes the window of file `f` at `start` and returns it for the
@@ -563,14 +600,17 @@ impl State {
     /// Finds the window of file `f` that serves `offset` and pins it, or
     /// says how to get the bytes: `pread` (for [`Need::Bytes`], while the
     /// window has not proven reuse and `admission` is on) or a window to
-    /// map, with room made and its bytes reserved. Windows evicted on the
-    /// way are pushed to `victims` for the caller to unmap after unlocking.
+    /// map, with room made and its bytes reserved. `admitted` says that
+    /// [`ghost_miss`](Self::ghost_miss) admitted the window already. Windows
+    /// evicted on the way are pushed to `victims` for the caller to unmap
+    /// after unlocking.
     pub(super) fn lookup(
         &mut self,
         cfg: &Resolved,
         f: usize,
         offset: u64,
         need: Need,
+        admitted: bool,
         victims: &mut Vec<Arc<Window>>,
     ) -> Result<Step> {
         let now = self.next_tick();
@@ -593,11 +633,12 @@ impl State {
         }
         let file_len = entry.len;
         let (start, len) = window_for(offset, cfg.window, file_len);
-        if need == Need::Bytes && cfg.admission && !self.ghosts.miss((f, start)) {
+        let ghosts = self.ghosts.get_mut().unwrap_or_else(PoisonError::into_inner);
+        if need == Need::Bytes && cfg.admission && !admitted && !ghosts.miss((f, start)) {
             self.c.pread_reads += 1;
             return self.ensure_open(cfg, f).map(Step::Pread);
         }
-        self.ghosts.forget((f, start));
+        ghosts.forget((f, start));
         let want = len as u64;
         while (self.c.mapped + self.reserved).saturating_add(want) > cfg.mapped_limit
             && self.evict_one(victims)
@@ -684,7 +725,7 @@ impl State {
     /// removes its unused windows into `victims`. Its pinned windows stay
     /// mapped for their holders, first in line for eviction.
     pub(super) fn close(&mut self, f: usize, victims: &mut Vec<Arc<Window>>) {
-        self.ghosts.forget_file(f);
+        self.ghosts.get_mut().unwrap_or_else(PoisonError::into_inner).forget_file(f);
         let entry = &mut self.files[f];
         entry.closed = true;
         if entry.fd.take().is_some() {
