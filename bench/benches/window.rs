@@ -13,9 +13,11 @@
 //! 3. The cost of a cursor hit over a plain slice access: 8-byte reads at
 //!    random offsets inside one pinned window.
 //! 4. Random 4 KiB hits from one, two and four threads at once, through
-//!    `read_at` (the lock, held for reading, per read) and through cursors
-//!    (no lock on a hit), beside `pread` from as many threads (what the
-//!    machine's free CPUs give).
+//!    `read_at` (the thread's stripe of the lock, held for reading, per
+//!    read), `read_at` with `pread_below(0)` (a copy from the window even
+//!    with the signal checks on) and cursors (no lock on a hit), beside
+//!    `pread` from as many threads on one descriptor, and on one
+//!    descriptor per thread (what the machine's free CPUs give).
 //!
 //! 5. Where a copy out of a mapped window stops costing more than `pread`:
 //!    random hits of 4 KiB to 1 MiB copied from the windows
@@ -97,7 +99,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         scattered.swap(i, (rng.next_u64() % (i as u64 + 1)) as usize);
     }
     if std::env::var("XMMAP_BENCH_ONLY").is_ok_and(|v| v == "threads") {
-        threads(&path, &file, len, &mut rng, &scattered, &[0, 3, 1, 2])?;
+        threads(&path, &file, len, &mut rng, &scattered, &[0, 3, 1, 4, 2])?;
         // SAFETY: this benchmark blocks no signals and installs no handlers.
         unsafe { xmmap::guard::assume_signals_untouched() };
         println!("with xmmap::guard::assume_signals_untouched():");
@@ -219,7 +221,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     drop(cursor);
     println!("{}", cache.stats());
 
-    threads(&path, &file, len, &mut rng, &scattered, &[0, 3, 1, 2])?;
+    threads(&path, &file, len, &mut rng, &scattered, &[0, 3, 1, 4, 2])?;
     crossover(&path, &file, len, &mut rng)?;
 
     // The same with the guard's signal checks skipped (process-wide, so
@@ -332,7 +334,8 @@ fn random_rows(
 /// Section 4: random 4 KiB hits from 1, 2 and 4 threads, through each of
 /// `vias` (0 pread, 1 read_at, 2 cursors, 3 pread from a descriptor each
 /// thread opens: the kernel then shares no open file's reference count
-/// between them).
+/// between them; 4 read_at with `pread_below(0)`, which copies from the
+/// window whether the signal checks are on or not).
 fn threads(
     path: &std::path::Path,
     file: &File,
@@ -346,6 +349,13 @@ fn threads(
     // lock per read, a cursor does not.
     let cache = cache_for(len, len);
     let h = cache.open(path)?;
+    let mut config = WindowConfig::new();
+    config.window_size(len).mapped_limit(len).pread_below(0);
+    let copying = config.build()?;
+    let hc = copying.open(path)?;
+    // Map its window (a cursor maps without admission).
+    // SAFETY: nothing writes the bench file.
+    black_box(unsafe { copying.cursor(hc)? }.at(0)?[0]);
     let offsets = zipf_placed(rng, 200_000, scattered, BLOCK as u64);
     // `via`: 0 pread (what the machine gives), 1 read_at, 2 cursors, 3
     // pread from a descriptor of each thread's own.
@@ -353,7 +363,7 @@ fn threads(
         let t = Instant::now();
         std::thread::scope(|s| {
             for k in 0..threads {
-                let (cache, offsets) = (&cache, &offsets);
+                let (cache, copying, offsets) = (&cache, &copying, &offsets);
                 s.spawn(move || {
                     let mut buf = vec![0u8; BLOCK];
                     // SAFETY: nothing writes the bench file.
@@ -369,6 +379,9 @@ fn threads(
                                     .expect("opened")
                                     .read_at(&mut buf, off)
                                     .expect("pread");
+                            }
+                            4 => {
+                                copying.read_at(hc, off, &mut buf).expect("read_at");
                             }
                             1 => {
                                 cache.read_at(h, off, &mut buf).expect("read_at");
@@ -397,7 +410,13 @@ fn threads(
         println!(
             "threads, random 4 KiB hits via {}: 2 threads do the work {:.2}x as fast as 1 \
              ({:.0} ns per read), 4 threads {:.2}x",
-            ["pread", "read_at", "cursors", "pread, a descriptor per thread"][usize::from(via)],
+            [
+                "pread",
+                "read_at",
+                "cursors",
+                "pread, a descriptor per thread",
+                "read_at copying from the window (pread_below(0))",
+            ][usize::from(via)],
             one / median(two),
             one * 1e9 / offsets.len() as f64,
             one / median(four)
