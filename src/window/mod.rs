@@ -69,22 +69,24 @@
 //! held for writing while a miss is looked up, while unused windows are chosen for
 //! eviction and the new window's bytes are reserved against
 //! `mapped_limit` (so the limit is checked exactly, counting windows being
-//! mapped), and while a mapped window is entered. It is never held across a
-//! system call that maps, unmaps or reads: the `fstat` identity check and
+//! mapped), and while a mapped window is entered. It is never held for
+//! writing across a system call that maps, unmaps or reads, nor for reading
+//! across one that maps or unmaps: the `fstat` identity check and
 //! `mmap` of a new window, the `munmap` of evicted windows (dropped after
 //! the lock is released, including on the `ENOMEM` path, before the retry),
-//! and a `pread`. So one thread's miss does not stall other
+//! and the `pread` of a miss. So one thread's miss does not stall other
 //! threads' hits. Two threads that miss the same window may both map it;
 //! the second to enter it unmaps its copy and uses the first (counted as a
 //! miss and an eviction). Opening and reopening a descriptor (`open` and
-//! its `fstat`) are the system calls made under the lock. A [`WindowCursor`] reads the window it
-//! pins without any lock. [`WindowCache::read_at`] copies a piece of at
-//! most 16 KiB out of its window while it holds the lock for reading (a
-//! writer waits for that copy, and for its page faults if the pages are not
-//! resident); a longer piece pins the window, drops the lock, copies and
-//! unpins, and a read by `pread` clones the descriptor's `Arc` and drops
-//! the lock before the `pread`. Hits served from a cursor's own window
-//! are counted in the cursor and added to an atomic counter when it moves
+//! its `fstat`) are the system calls made under the lock held for writing.
+//! A [`WindowCursor`] reads the window it pins without any lock. [`WindowCache::read_at`] copies a piece of at
+//! most 16 KiB out of its window while it holds the lock for reading, and
+//! so makes the `pread` of such a piece of a hit that `pread_below` sends
+//! to `pread` (a writer waits for that copy or read, and for its page
+//! faults or disk reads if the pages are not resident); a longer piece
+//! pins the window (or clones the descriptor's `Arc`), drops the lock,
+//! copies and unpins, and so does the `pread` of a miss. Hits served
+//! from a cursor's own window are counted in the cursor and added to an atomic counter when it moves
 //! or drops.
 //!
 //! # Files
@@ -436,6 +438,11 @@ impl WindowCache {
                     return copy_out(win, pos, buf);
                 }
                 Some(Seen::Window(win)) => Some(Got::Window(Arc::clone(win))),
+                // So does a short `pread` (a window mapped while the copy
+                // costs more): no `Arc` of the descriptor is cloned.
+                Some(Seen::Pread(fd)) if buf.len() <= COPY_UNDER_LOCK => {
+                    return pread(fd, pos, buf, || Arc::clone(&st.files[file.index].name));
+                }
                 Some(Seen::Pread(fd)) => Some(Got::Pread(Arc::clone(fd))),
                 // A miss that `pread` serves needs no lock for writing.
                 None => match st.ghost_miss(&self.cfg, file.index, pos) {
@@ -543,9 +550,10 @@ impl WindowCache {
     }
 }
 
-/// The longest copy out of a window that [`WindowCache::read_at`] makes
-/// while it holds the lock for reading (four pages): a writer waits for it,
-/// page faults included. A longer one pins the window (an `Arc` clone) and
+/// The longest copy out of a window, or `pread` of a hit, that
+/// [`WindowCache::read_at`] makes while it holds the lock for reading (four
+/// pages): a writer waits for it, page faults or disk reads included. A
+/// longer one pins the window or the descriptor (an `Arc` clone) and
 /// copies after the lock is dropped.
 const COPY_UNDER_LOCK: usize = 16 << 10;
 
