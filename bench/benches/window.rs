@@ -13,9 +13,11 @@
 //! 3. The cost of a cursor hit over a plain slice access: 8-byte reads at
 //!    random offsets inside one pinned window.
 //! 4. Random 4 KiB hits from one, two and four threads at once, through
-//!    `read_at` (the lock, held for reading, per read) and through cursors
-//!    (no lock on a hit), beside `pread` from as many threads (what the
-//!    machine's free CPUs give).
+//!    `read_at` (the thread's stripe of the lock, held for reading, per
+//!    read), `read_at` with `pread_below(0)` (a copy from the window even
+//!    with the signal checks on) and cursors (no lock on a hit), beside
+//!    `pread` from as many threads on one descriptor, and on one
+//!    descriptor per thread (what the machine's free CPUs give).
 //!
 //! 5. Where a copy out of a mapped window stops costing more than `pread`:
 //!    random hits of 4 KiB to 1 MiB copied from the windows
@@ -31,7 +33,8 @@
 //! miss maps, git's way); the cursor runs on the cache without admission.
 //!
 //! Run: `cargo bench -p xmmap-bench --bench window` (`XMMAP_BENCH_MIB` sets the file size,
-//! default 64 MiB; `mapped_limit` is a quarter of it).
+//! default 64 MiB; `mapped_limit` is a quarter of it). `XMMAP_BENCH_ONLY=threads`
+//! runs section 4 alone, with the checks on and then skipped.
 
 // Unix only (pread, the memmap2 comparison); elsewhere there is nothing to run.
 #![cfg_attr(not(unix), no_main)]
@@ -98,6 +101,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut scattered = clustered.clone();
     for i in (1..blocks).rev() {
         scattered.swap(i, (rng.next_u64() % (i as u64 + 1)) as usize);
+    }
+    if std::env::var("XMMAP_BENCH_ONLY").is_ok_and(|v| v == "threads") {
+        threads(&path, &file, len, &mut rng, &scattered, &[0, 3, 1, 4, 2])?;
+        // SAFETY: this benchmark blocks no signals and installs no handlers.
+        unsafe { xmmap::guard::assume_signals_untouched() };
+        println!("with xmmap::guard::assume_signals_untouched():");
+        threads(&path, &file, len, &mut rng, &scattered, &[1])?;
+        std::fs::remove_file(&path)?;
+        return Ok(());
     }
     random_rows(&path, &file, len, limit, &mut rng, &clustered, &scattered)?;
 
@@ -213,7 +225,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     drop(cursor);
     println!("{}", cache.stats());
 
-    threads(&path, &file, len, &mut rng, &scattered, &[0, 1, 2])?;
+    threads(&path, &file, len, &mut rng, &scattered, &[0, 3, 1, 4, 2])?;
     crossover(&path, &file, len, &mut rng)?;
 
     // The same with the guard's signal checks skipped (process-wide, so
@@ -324,7 +336,10 @@ fn random_rows(
 }
 
 /// Section 4: random 4 KiB hits from 1, 2 and 4 threads, through each of
-/// `vias` (0 pread, 1 read_at, 2 cursors).
+/// `vias` (0 pread, 1 read_at, 2 cursors, 3 pread from a descriptor each
+/// thread opens: the kernel then shares no open file's reference count
+/// between them; 4 read_at with `pread_below(0)`, which copies from the
+/// window whether the signal checks are on or not).
 fn threads(
     path: &std::path::Path,
     file: &File,
@@ -338,21 +353,39 @@ fn threads(
     // lock per read, a cursor does not.
     let cache = cache_for(len, len);
     let h = cache.open(path)?;
+    let mut config = WindowConfig::new();
+    config.window_size(len).mapped_limit(len).pread_below(0);
+    let copying = config.build()?;
+    let hc = copying.open(path)?;
+    // Map its window (a cursor maps without admission).
+    // SAFETY: nothing writes the bench file.
+    black_box(unsafe { copying.cursor(hc)? }.at(0)?[0]);
     let offsets = zipf_placed(rng, 200_000, scattered, BLOCK as u64);
-    // `via`: 0 pread (what the machine gives), 1 read_at, 2 cursors.
+    // `via`: 0 pread (what the machine gives), 1 read_at, 2 cursors, 3
+    // pread from a descriptor of each thread's own.
     let run = |threads: usize, via: u8| -> f64 {
         let t = Instant::now();
         std::thread::scope(|s| {
             for k in 0..threads {
-                let (cache, offsets) = (&cache, &offsets);
+                let (cache, copying, offsets) = (&cache, &copying, &offsets);
                 s.spawn(move || {
                     let mut buf = vec![0u8; BLOCK];
                     // SAFETY: nothing writes the bench file.
                     let mut cur = unsafe { cache.cursor(h).expect("cursor") };
+                    let own = (via == 3).then(|| File::open(path).expect("open"));
                     for &off in offsets.iter().skip(k).step_by(threads) {
                         match via {
                             0 => {
                                 file.read_at(&mut buf, off).expect("pread");
+                            }
+                            3 => {
+                                own.as_ref()
+                                    .expect("opened")
+                                    .read_at(&mut buf, off)
+                                    .expect("pread");
+                            }
+                            4 => {
+                                copying.read_at(hc, off, &mut buf).expect("read_at");
                             }
                             1 => {
                                 cache.read_at(h, off, &mut buf).expect("read_at");
@@ -379,10 +412,17 @@ fn threads(
         }
         let one = median(one);
         println!(
-            "threads, random 4 KiB hits via {}: 2 threads do the work {:.2}x as fast as 1, \
-             4 threads {:.2}x",
-            ["pread", "read_at", "cursors"][usize::from(via)],
+            "threads, random 4 KiB hits via {}: 2 threads do the work {:.2}x as fast as 1 \
+             ({:.0} ns per read), 4 threads {:.2}x",
+            [
+                "pread",
+                "read_at",
+                "cursors",
+                "pread, a descriptor per thread",
+                "read_at copying from the window (pread_below(0))",
+            ][usize::from(via)],
             one / median(two),
+            one * 1e9 / offsets.len() as f64,
             one / median(four)
         );
     }

@@ -2,8 +2,8 @@
 //! settings in force once checked.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::RwLock;
 
+use super::lock::StripedLock;
 use super::state::State;
 use super::WindowCache;
 use crate::error::{Error, ErrorKind, Result};
@@ -227,7 +227,7 @@ impl WindowConfig {
         Ok(WindowCache {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             cfg,
-            state: RwLock::new(State::new(&cfg)),
+            state: StripedLock::new(State::new(&cfg)),
             cursor_hits: AtomicU64::new(0),
         })
     }

@@ -60,30 +60,40 @@
 //! # Locks
 //!
 //! A [`WindowCache`] has one readers-writer lock over its files, windows
-//! and counters. A hit holds it for reading only (its use stamps and
-//! counters are atomics), so hits of many threads run side by side. It is
+//! and counters, striped by thread (`lock.rs`): a reader takes only its
+//! own thread's stripe, a writer takes every stripe. A hit holds it for
+//! reading only (its use stamps are atomics written only when they change,
+//! its counters a padded stripe per thread), so hits of many threads run
+//! side by side and, as long as each thread has a stripe of its own (up
+//! to 16), write no cache line another thread's hits write. It is
 //! held for writing while a miss is looked up, while unused windows are chosen for
 //! eviction and the new window's bytes are reserved against
 //! `mapped_limit` (so the limit is checked exactly, counting windows being
-//! mapped), and while a mapped window is entered. It is never held across a
-//! system call that maps, unmaps or reads: the `fstat` identity check and
+//! mapped), and while a mapped window is entered. It is never held for
+//! writing across a system call that maps, unmaps or reads, nor for reading
+//! across one that maps or unmaps: the `fstat` identity check and
 //! `mmap` of a new window, the `munmap` of evicted windows (dropped after
 //! the lock is released, including on the `ENOMEM` path, before the retry),
-//! a `pread`, and every copy. So one thread's miss does not stall other
+//! and the `pread` of a miss. So one thread's miss does not stall other
 //! threads' hits. Two threads that miss the same window may both map it;
 //! the second to enter it unmaps its copy and uses the first (counted as a
 //! miss and an eviction). Opening and reopening a descriptor (`open` and
-//! its `fstat`) are the system calls made under the lock. A [`WindowCursor`] reads the window it
-//! pins without any lock, and [`WindowCache::read_at`] pins a window, drops
-//! the lock, copies, and unpins. Hits served from a cursor's own window
-//! are counted in the cursor and added to an atomic counter when it moves
+//! its `fstat`) are the system calls made under the lock held for writing.
+//! A [`WindowCursor`] reads the window it pins without any lock. [`WindowCache::read_at`] copies a piece of at
+//! most 16 KiB out of its window while it holds the lock for reading, and
+//! so makes the `pread` of such a piece of a hit that `pread_below` sends
+//! to `pread` (a writer waits for that copy or read, and for its page
+//! faults or disk reads if the pages are not resident); a longer piece
+//! pins the window (or clones the descriptor's `Arc`), drops the lock,
+//! copies and unpins, and so does the `pread` of a miss. Hits served
+//! from a cursor's own window are counted in the cursor and added to an atomic counter when it moves
 //! or drops.
 //!
 //! # Files
 //!
 //! `config.rs` holds the settings, `geometry.rs` the pure arithmetic of
-//! windows and of what to evict or close, `state.rs` everything behind the
-//! lock (files, windows, ghosts, counters), `cursor.rs` the cursor; this
+//! windows and of what to evict or close, `lock.rs` the striped lock,
+//! `state.rs` everything behind the lock (files, windows, ghosts, counters), `cursor.rs` the cursor; this
 //! file the cache's public face and the one read loop both `read_at`s use.
 //!
 //! May call: `map` (through the public [`MapOptions`](crate::MapOptions)), `guard` (the
@@ -94,13 +104,16 @@
 //! # Safety
 //!
 //! Each window is a [`MapRaw`](crate::MapRaw) inside an `Arc`. The cache holds one
-//! reference; a cursor, or a [`read_at`](WindowCache::read_at) in progress,
-//! holds another while it uses the window (git's `inuse_cnt`). New
-//! references are made only under the lock (held for reading or writing),
-//! so a window whose reference count is one, seen under the lock held for
-//! writing, is unused and stays unused while it is held: only such
-//! windows are evicted, and the `Arc` would keep a pinned mapping alive in
-//! any case. Every copy out of a window goes through one function,
+//! reference; a cursor, or a [`read_at`](WindowCache::read_at) of a long
+//! piece in progress, holds another while it uses the window (git's
+//! `inuse_cnt`). New references are made only under the lock (held for
+//! reading or writing), so a window whose reference count is one, seen
+//! under the lock held for writing, is unused and stays unused while it is
+//! held: only such windows are evicted, and the `Arc` would keep a pinned
+//! mapping alive in any case. A short piece is copied through a `&Window`
+//! borrowed from the state under the lock held for reading: the cache
+//! drops its reference only after removing the window under the lock held
+//! for writing, which waits for the copy, so the mapping outlives it. Every copy out of a window goes through one function,
 //! `copy_out`, which uses the guarded `MapRaw::read_at`. A cursor keeps a
 //! copy of its pinned window's address and length next to the reference
 //! that keeps the window mapped. A `&[u8]` into a window is handed out only
@@ -112,6 +125,7 @@
 mod config;
 mod cursor;
 mod geometry;
+mod lock;
 mod state;
 
 use std::collections::BTreeMap;
@@ -119,7 +133,7 @@ use std::fmt;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::Arc;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::sys;
@@ -131,7 +145,10 @@ pub use cursor::WindowCursor;
 pub use state::WindowStats;
 
 use config::Resolved;
-use state::{beyond_end, copy_out, FileEntry, Need, Plan, Stamp, State, Step, Window};
+use lock::{ReadGuard, StripedLock, WriteGuard};
+use state::{
+    beyond_end, copy_out, FileEntry, GhostMiss, Need, Plan, Seen, Stamp, State, Step, Window,
+};
 
 /// A file in a [`WindowCache`]: a small copyable handle that
 /// [`WindowCache::open`] and [`WindowCache::add`] return.
@@ -192,7 +209,7 @@ impl WindowFile {
 pub struct WindowCache {
     id: u64,
     cfg: Resolved,
-    state: RwLock<State>,
+    state: StripedLock<State>,
     cursor_hits: AtomicU64,
 }
 
@@ -215,15 +232,13 @@ impl WindowCache {
         WindowConfig::new().build().expect("the default window settings are valid")
     }
 
-    fn lock(&self) -> RwLockWriteGuard<'_, State> {
-        // The state is consistent between statements that can panic, so a
-        // poisoned lock is still usable.
-        self.state.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+    fn lock(&self) -> WriteGuard<'_, State> {
+        self.state.write()
     }
 
     /// The lock held for reading: enough for a hit.
-    fn read_lock(&self) -> RwLockReadGuard<'_, State> {
-        self.state.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+    fn read_lock(&self) -> ReadGuard<'_, State> {
+        self.state.read()
     }
 
     /// Opens the file at `path` for reading and adds it. Its descriptor may
@@ -316,15 +331,21 @@ impl WindowCache {
     /// reference, or (for [`Need::Bytes`]) the descriptor to `pread` from.
     /// A window to map is mapped with no lock held; windows evicted on the
     /// way are unmapped after the lock is dropped.
-    /// With `by_pread`, a hit gives the descriptor too (see [`State::hit`]).
-    fn get(&self, file: WindowFile, offset: u64, need: Need, by_pread: bool) -> Result<Got> {
-        match self.read_lock().hit(&self.cfg, file.index, offset, need, by_pread) {
-            Some(Step::Hit(win)) => return Ok(Got::Window(win)),
-            Some(Step::Pread(fd)) => return Ok(Got::Pread(fd)),
-            _ => {}
+    fn get(&self, file: WindowFile, offset: u64, need: Need) -> Result<Got> {
+        if let Some(Seen::Window(win)) =
+            self.read_lock().hit(&self.cfg, file.index, offset, need, false)
+        {
+            return Ok(Got::Window(Arc::clone(win)));
         }
+        self.miss(file, offset, need, false)
+    }
+
+    /// What [`get`](Self::get) does once [`State::hit`] found nothing: the
+    /// lookup under the lock held for writing, and the mapping; `admitted`
+    /// as for [`State::lookup`].
+    fn miss(&self, file: WindowFile, offset: u64, need: Need, admitted: bool) -> Result<Got> {
         let mut victims = Vec::new();
-        let step = self.lock().lookup(&self.cfg, file.index, offset, need, &mut victims);
+        let step = self.lock().lookup(&self.cfg, file.index, offset, need, admitted, &mut victims);
         drop(victims);
         match step? {
             Step::Hit(win) => Ok(Got::Window(win)),
@@ -343,7 +364,7 @@ impl WindowCache {
 
     /// The window serving `offset` of `file`, pinned by the returned reference.
     fn pin(&self, file: WindowFile, offset: u64) -> Result<Arc<Window>> {
-        match self.get(file, offset, Need::Slice, false)? {
+        match self.get(file, offset, Need::Slice)? {
             Got::Window(win) => Ok(win),
             Got::Pread(..) => unreachable!("a lookup for a slice always gives a window"),
         }
@@ -405,12 +426,42 @@ impl WindowCache {
         // While a guarded copy costs system calls, `pread` is the cheaper
         // copy for a short read, window or not (`pread_below`).
         let by_pread = buf.len() < self.cfg.pread_below && sys::guarded_copy_makes_syscalls();
+        let name = || Arc::clone(&self.read_lock().files[file.index].name);
         read_loop(self, file, offset, buf, |pos, buf| {
-            match self.get(file, pos, Need::Bytes, by_pread)? {
-                Got::Window(win) => copy_out(&win, pos, buf),
-                Got::Pread(fd) => {
-                    pread(&fd, pos, buf, || Arc::clone(&self.read_lock().files[file.index].name))
+            let mut admitted = false;
+            let st = self.read_lock();
+            let got = match st.hit(&self.cfg, file.index, pos, Need::Bytes, by_pread) {
+                // A short copy runs under the lock held for reading, which
+                // keeps the window mapped: no reference count is written
+                // that other threads' hits write too.
+                Some(Seen::Window(win)) if buf.len() <= COPY_UNDER_LOCK => {
+                    return copy_out(win, pos, buf);
                 }
+                Some(Seen::Window(win)) => Some(Got::Window(Arc::clone(win))),
+                // So does a short `pread` (a window mapped while the copy
+                // costs more): no `Arc` of the descriptor is cloned.
+                Some(Seen::Pread(fd)) if buf.len() <= COPY_UNDER_LOCK => {
+                    return pread(fd, pos, buf, || Arc::clone(&st.files[file.index].name));
+                }
+                Some(Seen::Pread(fd)) => Some(Got::Pread(Arc::clone(fd))),
+                // A miss that `pread` serves needs no lock for writing.
+                None => match st.ghost_miss(&self.cfg, file.index, pos) {
+                    GhostMiss::Pread(fd) => Some(Got::Pread(Arc::clone(fd))),
+                    GhostMiss::Admitted => {
+                        admitted = true;
+                        None
+                    }
+                    GhostMiss::Locked => None,
+                },
+            };
+            drop(st);
+            let got = match got {
+                Some(got) => got,
+                None => self.miss(file, pos, Need::Bytes, admitted)?,
+            };
+            match got {
+                Got::Window(win) => copy_out(&win, pos, buf),
+                Got::Pread(fd) => pread(&fd, pos, buf, name),
             }
         })
     }
@@ -498,6 +549,13 @@ impl WindowCache {
         }
     }
 }
+
+/// The longest copy out of a window, or `pread` of a hit, that
+/// [`WindowCache::read_at`] makes while it holds the lock for reading (four
+/// pages): a writer waits for it, page faults or disk reads included. A
+/// longer one pins the window or the descriptor (an `Arc` clone) and
+/// copies after the lock is dropped.
+const COPY_UNDER_LOCK: usize = 16 << 10;
 
 fn is_limit(e: &Error) -> bool {
     matches!(e.kind(), ErrorKind::LimitExceeded { .. })

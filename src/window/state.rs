@@ -6,11 +6,12 @@ use std::fmt;
 use std::fs::File;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use super::config::Resolved;
 use super::geometry::{close_rank, least_recently_used, serves_until, window_for};
+use super::lock::{stripe, STRIPES};
 use crate::error::{Error, ErrorKind, Result};
 use crate::map::{MapOptions, MapRaw};
 use crate::sys;
@@ -176,13 +177,9 @@ impl Stamp {
     }
 }
 
-/// How many stripes [`HitCounters`] has: more than the threads that are
-/// likely to hit at once.
-const STRIPES: usize = 16;
-
 /// The hits counted under the lock held for reading, and the reads of
-/// `read_at` among them, in one padded stripe per thread (chosen once per
-/// thread), so that threads hitting at once do not share a cache line.
+/// `read_at` among them, in one padded stripe per thread (the lock's
+/// stripe), so that threads hitting at once do not share a cache line.
 #[derive(Default)]
 pub(super) struct HitCounters([Stripe; STRIPES]);
 
@@ -196,9 +193,7 @@ struct Stripe {
 
 impl HitCounters {
     fn mine(&self) -> &Stripe {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        thread_local!(static MINE: usize = NEXT.fetch_add(1, Ordering::Relaxed) % STRIPES);
-        &self.0[MINE.with(|&i| i)]
+        &self.0[stripe()]
     }
 
     fn add(&self, need: Need) {
@@ -365,6 +360,24 @@ pub(super) enum Need {
     Bytes,
 }
 
+/// The answer of [`State::hit`], borrowed from the state under the lock.
+pub(super) enum Seen<'a> {
+    /// A mapped window serves the offset.
+    Window(&'a Arc<Window>),
+    /// Read the bytes with `pread` from this descriptor.
+    Pread(&'a Arc<File>),
+}
+
+/// The answer of [`State::ghost_miss`].
+pub(super) enum GhostMiss<'a> {
+    /// Read the bytes with `pread` from this descriptor.
+    Pread(&'a Arc<File>),
+    /// The window proved reuse: map it (under the lock held for writing).
+    Admitted,
+    /// Left to [`State::lookup`], under the lock held for writing.
+    Locked,
+}
+
 /// The answer of [`State::lookup`].
 pub(super) enum Step {
     /// A mapped window serves the offset; the reference pins it.
@@ -420,23 +433,26 @@ pub(super) struct State {
     /// Bytes of windows being mapped outside the lock, counted against
     /// `mapped_limit` with `c.mapped`.
     pub(super) reserved: u64,
-    pub(super) ghosts: Ghosts,
+    /// Behind a mutex of their own, so that a miss `pread` serves needs the
+    /// cache's lock only for reading (see [`State::ghost_miss`]).
+    pub(super) ghosts: Mutex<Ghosts>,
 }
 
 impl State {
     pub(super) fn new(cfg: &Resolved) -> State {
         // As many ghosts as the budget holds windows.
         let windows = usize::try_from(cfg.mapped_limit / cfg.window).unwrap_or(usize::MAX);
-        State { ghosts: Ghosts::new(windows.clamp(16, 4096)), ..State::default() }
+        State { ghosts: Mutex::new(Ghosts::new(windows.clamp(16, 4096))), ..State::default() }
     }
 
     pub(super) fn next_tick(&self) -> u64 {
         self.tick.fetch_add(1, Ordering::Relaxed) + 1
     }
 
-    /// The mapped window of file `f` that serves `offset`, pinned by the
-    /// returned reference, if there is one: the whole of a hit, which needs
-    /// the lock only for reading. With `by_pread` (a short `read_at` while
+    /// The mapped window of file `f` that serves `offset`, if there is one:
+    /// the whole of a hit, which needs the lock only for reading. The
+    /// caller copies from it while it holds the lock, or clones the `Arc`
+    /// to pin it. With `by_pread` (a short `read_at` while
     /// `pread` is the cheaper copy) the file's descriptor instead, whether
     /// a window is mapped or not, counted as a read by `pread`, when it is
     /// open: such reads neither use windows nor make them prove reuse.
@@ -449,7 +465,7 @@ impl State {
         offset: u64,
         need: Need,
         by_pread: bool,
-    ) -> Option<Step> {
+    ) -> Option<Seen<'_>> {
         let entry = &self.files[f];
         if entry.closed || offset >= entry.len {
             return None;
@@ -461,14 +477,39 @@ impl State {
             if let Some(fd) = &entry.fd {
                 entry.last_used.touch(now);
                 self.shared.add_pread();
-                return Some(Step::Pread(Arc::clone(fd)));
+                return Some(Seen::Pread(fd));
             }
         }
         let slot = entry.find(offset, cfg.window, cfg.overlap)?;
         entry.last_used.touch(now);
         slot.last_used.touch(now);
         self.shared.add(need);
-        Some(Step::Hit(Arc::clone(&slot.win)))
+        Some(Seen::Window(&slot.win))
+    }
+
+    /// A miss of `read_at` on file `f` at `offset`, which [`hit`](Self::hit)
+    /// found no window for, noted in the ghost list (behind its own mutex)
+    /// under the lock held for reading: the descriptor to `pread` from
+    /// while the window has not proven reuse, counted as a read by `pread`;
+    /// [`GhostMiss::Admitted`] when this miss proved it (the caller tells
+    /// [`lookup`](Self::lookup) so); [`GhostMiss::Locked`] for whatever
+    /// needs the lock for writing (no admission, a window mapped meanwhile,
+    /// a closed file or descriptor, an offset past the end).
+    pub(super) fn ghost_miss(&self, cfg: &Resolved, f: usize, offset: u64) -> GhostMiss<'_> {
+        let entry = &self.files[f];
+        let Some(fd) = entry.fd.as_ref().filter(|_| !entry.closed && offset < entry.len) else {
+            return GhostMiss::Locked;
+        };
+        if !cfg.admission || entry.find(offset, cfg.window, cfg.overlap).is_some() {
+            return GhostMiss::Locked;
+        }
+        let (start, _) = window_for(offset, cfg.window, entry.len);
+        if self.ghosts.lock().unwrap_or_else(PoisonError::into_inner).miss((f, start)) {
+            return GhostMiss::Admitted;
+        }
+        entry.last_used.set(self.next_tick());
+        self.shared.add_pread();
+        GhostMiss::Pread(fd)
     }
 
     /// Removes the window of file `f` at `start` and returns it for the
@@ -559,14 +600,17 @@ impl State {
     /// Finds the window of file `f` that serves `offset` and pins it, or
     /// says how to get the bytes: `pread` (for [`Need::Bytes`], while the
     /// window has not proven reuse and `admission` is on) or a window to
-    /// map, with room made and its bytes reserved. Windows evicted on the
-    /// way are pushed to `victims` for the caller to unmap after unlocking.
+    /// map, with room made and its bytes reserved. `admitted` says that
+    /// [`ghost_miss`](Self::ghost_miss) admitted the window already. Windows
+    /// evicted on the way are pushed to `victims` for the caller to unmap
+    /// after unlocking.
     pub(super) fn lookup(
         &mut self,
         cfg: &Resolved,
         f: usize,
         offset: u64,
         need: Need,
+        admitted: bool,
         victims: &mut Vec<Arc<Window>>,
     ) -> Result<Step> {
         let now = self.next_tick();
@@ -589,11 +633,12 @@ impl State {
         }
         let file_len = entry.len;
         let (start, len) = window_for(offset, cfg.window, file_len);
-        if need == Need::Bytes && cfg.admission && !self.ghosts.miss((f, start)) {
+        let ghosts = self.ghosts.get_mut().unwrap_or_else(PoisonError::into_inner);
+        if need == Need::Bytes && cfg.admission && !admitted && !ghosts.miss((f, start)) {
             self.c.pread_reads += 1;
             return self.ensure_open(cfg, f).map(Step::Pread);
         }
-        self.ghosts.forget((f, start));
+        ghosts.forget((f, start));
         let want = len as u64;
         while (self.c.mapped + self.reserved).saturating_add(want) > cfg.mapped_limit
             && self.evict_one(victims)
@@ -680,7 +725,7 @@ impl State {
     /// removes its unused windows into `victims`. Its pinned windows stay
     /// mapped for their holders, first in line for eviction.
     pub(super) fn close(&mut self, f: usize, victims: &mut Vec<Arc<Window>>) {
-        self.ghosts.forget_file(f);
+        self.ghosts.get_mut().unwrap_or_else(PoisonError::into_inner).forget_file(f);
         let entry = &mut self.files[f];
         entry.closed = true;
         if entry.fd.take().is_some() {

@@ -809,3 +809,75 @@ fn a_short_read_of_a_mapped_window_goes_by_pread_and_is_counted_so() {
         assert_eq!((s2.misses, s2.open_windows), (1, 1), "the window stays mapped: {s2}");
     }
 }
+
+/// `read_at` copies a short piece out of a window while it holds the
+/// cache's lock for reading, and pins the window for a longer one: either
+/// way the window must stay mapped for the copy while other threads evict
+/// every unused window and close a file. An unmap under a copy would show
+/// as a fault error (or, once the address is mapped again, wrong bytes).
+#[test]
+fn copies_out_of_windows_survive_evictions_and_a_close_on_other_threads() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let iterations: u64 =
+        std::env::var("XMMAP_SOAK").ok().and_then(|v| v.parse().ok()).unwrap_or(3_000);
+    let len = 40 * page();
+    let files: Vec<TempFile> = (0..2)
+        .map(|f| TempFile::with(&(0..len).map(|o| byte_at(f, o)).collect::<Vec<u8>>()))
+        .collect();
+    // Without admission every read is copied from a window; 8-page windows
+    // give pieces both shorter and longer than the 16 KiB copied under the
+    // lock.
+    let cache = WindowConfig::new()
+        .window_size(8 * page())
+        .mapped_limit(16 * page())
+        .admission(false)
+        .build()
+        .unwrap();
+    let handles: Vec<WindowFile> = files.iter().map(|f| cache.open(&f.path).unwrap()).collect();
+    let closed = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        for t in 0..3u64 {
+            let (cache, handles, closed) = (&cache, &handles, &closed);
+            s.spawn(move || {
+                let mut rng = Rng(0x51ed_2701 + t * 0x9e37_79b9);
+                let mut buf = vec![0u8; 12 * page() as usize];
+                for _ in 0..iterations {
+                    let f = rng.below(2) as usize;
+                    let off = rng.below(len);
+                    let want = rng.below(buf.len() as u64 + 1) as usize;
+                    let was_closed = closed.load(Ordering::Acquire);
+                    match cache.read_at(handles[f], off, &mut buf[..want]) {
+                        Ok(n) => {
+                            // An empty read (nothing asked, or at the end)
+                            // checks nothing.
+                            assert!(!(f == 1 && was_closed && n > 0), "a closed file was read");
+                            assert_eq!(n as u64, (len - off).min(want as u64));
+                            for (i, &b) in buf[..n].iter().enumerate().step_by(61) {
+                                assert_eq!(b, byte_at(f, off + i as u64), "file {f} at {off}+{i}");
+                            }
+                        }
+                        Err(e) => {
+                            assert!(f == 1 && e.to_string().contains("closed"), "{e}");
+                        }
+                    }
+                }
+            });
+        }
+        let (cache, handles, closed) = (&cache, &handles, &closed);
+        s.spawn(move || {
+            for i in 0..iterations {
+                cache.evict_unused();
+                if i == iterations / 2 {
+                    cache.close(handles[1]).unwrap();
+                    closed.store(true, Ordering::Release);
+                }
+                std::thread::yield_now();
+            }
+        });
+    });
+    let s = cache.stats();
+    assert_eq!(s.pinned_windows, 0, "{s}");
+    assert!(s.hits > 0 && s.evictions > 0, "{s}");
+    cache.evict_unused();
+    assert_eq!(cache.stats().open_windows, 0);
+}
