@@ -1392,3 +1392,48 @@ fn residency_daemon_without_wait_returns_and_the_daemon_stays() {
     assert!(o.stdout.is_empty(), "the summary goes nowhere without -w: {}", stdout(&o));
     assert!(pid.is_some(), "the daemon wrote its pid and stayed");
 }
+
+/// Waits until process `pid` has ended (gone or a zombie); fails after a
+/// minute (a hang guard, not a timing assertion).
+fn wait_for_exit(pid: u32, what: &str) {
+    for _ in 0..600 {
+        let ended = std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |s| {
+            s.rsplit(')').next().and_then(|r| r.split_whitespace().next()) == Some("Z")
+        });
+        if ended {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    kill(pid, "-KILL");
+    panic!("{what}: pid {pid} still running after a minute");
+}
+
+#[test]
+fn residency_daemon_removes_its_pid_file_when_stopped_unless_rewritten() {
+    // Regression: the daemon left its -P pid file behind after SIGTERM;
+    // vmtouch removes it on SIGTERM, SIGINT and SIGQUIT.
+    let f = temp("daemon-stop", &noise(64 << 10));
+    let dir = temp_dir("daemon-stop-dir");
+    let pidfile = dir.0.join("pid");
+    let start = || {
+        let args =
+            ["residency", "-d", "-w", "-P", pidfile.to_str().unwrap(), f.0.to_str().unwrap()];
+        let o = xmmap_or_hang(&[], &args);
+        let pid = pid_alive(&pidfile);
+        assert!(o.status.success() && pid.is_some(), "-d -w: {:?} {}", o.status, stderr(&o));
+        pid.unwrap()
+    };
+    for signal in ["-TERM", "-INT", "-QUIT"] {
+        let pid = start();
+        kill(pid, signal);
+        wait_for_exit(pid, signal);
+        assert!(!pidfile.exists(), "{signal}: the pid file of a stopped daemon is left behind");
+    }
+    // A pid file another process has rewritten is not the daemon's to remove.
+    let pid = start();
+    std::fs::write(&pidfile, "1\n").unwrap();
+    kill(pid, "-TERM");
+    wait_for_exit(pid, "-TERM after the pid file was rewritten");
+    assert_eq!(std::fs::read_to_string(&pidfile).ok().as_deref(), Some("1\n"));
+}

@@ -2,9 +2,10 @@
 //!
 //! The copy is this executable run again with the same arguments, in its
 //! own process group (Ctrl-C at the terminal does not reach it), stdin from
-//! `/dev/null` (or the paths this command read from its stdin for `-`). It locks, writes `-P PIDFILE`, then points its stdout and
-//! stderr at `/dev/null` and waits to be killed (SIGTERM releases the
-//! pages; the pid file is left behind).
+//! `/dev/null` (or the paths this command read from its stdin for `-`). It
+//! locks, writes `-P PIDFILE`, then points its stdout and stderr at
+//! `/dev/null` and waits to be killed: SIGTERM releases the pages and, as
+//! vmtouch, SIGTERM, SIGINT or SIGQUIT remove the pid file (see [`hold`]).
 //!
 //! Without `-w` the command returns at once, as vmtouch's `-d` does, and
 //! the copy's warnings go to the same stderr until it has locked. With
@@ -14,6 +15,7 @@
 
 use std::io::{Read, Write};
 use std::os::unix::process::CommandExt;
+use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
 
 use anyhow::{Context, Result};
@@ -76,9 +78,114 @@ pub(super) fn start(wait: bool, stdin: Option<Vec<u8>>) -> Result<ExitCode> {
     Ok(ExitCode::from(code))
 }
 
+/// Holds the pages locked by the caller (who keeps the maps) until told to
+/// stop; in the copy of `-d`, first lets go of stdout and stderr.
+///
+/// Without a pid file the hold ends by a signal's default action. With
+/// `-P PIDFILE`, as vmtouch: SIGTERM, SIGINT and SIGQUIT are taken, the pid
+/// file is removed and the command ends with status 0 — unless the file no
+/// longer holds this process's pid (another process wrote its own there),
+/// then it is left alone.
+///
+/// # Errors
+///
+/// The pid file cannot be written, or stdout and stderr cannot be let go
+/// (then the pid file is removed again).
+pub(super) fn hold(pidfile: Option<&Path>) -> Result<ExitCode> {
+    let Some(path) = pidfile else {
+        if is_child() {
+            detach()?;
+        }
+        loop {
+            std::thread::park();
+        }
+    };
+    // Blocked before the pid file exists: a signal sent as soon as it can
+    // be read waits for sigwait below instead of ending the process.
+    let stop = StopSignals::block().context("-P: cannot take SIGTERM, SIGINT and SIGQUIT")?;
+    let pid = std::process::id();
+    std::fs::write(path, format!("{pid}\n"))
+        .with_context(|| format!("-P: cannot write the pid file {}", path.display()))?;
+    if is_child() {
+        if let Err(e) = detach() {
+            remove_if_ours(path, pid);
+            return Err(e);
+        }
+    }
+    stop.wait();
+    if !remove_if_ours(path, pid) {
+        eprintln!("xmmap: {} names another process now; left in place", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Removes the pid file if it still holds `pid`; says whether it did (or
+/// the file was gone already).
+fn remove_if_ours(path: &Path, pid: u32) -> bool {
+    let gone = |e: std::io::Error| e.kind() == std::io::ErrorKind::NotFound;
+    match std::fs::read_to_string(path) {
+        // Read then removed: a writer in between is not seen, as with any
+        // pid file.
+        Ok(text) if text.trim() == pid.to_string() => {
+            std::fs::remove_file(path).map_or_else(gone, |()| true)
+        }
+        Ok(_) => false,
+        Err(e) => gone(e),
+    }
+}
+
+/// SIGTERM, SIGINT and SIGQUIT, blocked and taken with `sigwait(3)`, so the
+/// pid file is removed by ordinary code, not in a handler.
+struct StopSignals {
+    set: libc::sigset_t,
+}
+
+impl StopSignals {
+    const SIGNALS: [libc::c_int; 3] = [libc::SIGTERM, libc::SIGINT, libc::SIGQUIT];
+
+    /// Blocks the three in this thread (the only one while pages are held)
+    /// and sets their action to the default: an inherited "ignore" (a
+    /// shell's background job ignores SIGINT and SIGQUIT) would discard
+    /// them before sigwait sees them where blocking does not keep them.
+    fn block() -> std::io::Result<StopSignals> {
+        // SAFETY: an all-zero sigset_t is storage for sigemptyset to fill.
+        let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
+        // SAFETY: `set` is a live sigset_t and the signal numbers are valid.
+        let r = unsafe {
+            libc::sigemptyset(&mut set);
+            for s in Self::SIGNALS {
+                libc::sigaddset(&mut set, s);
+            }
+            libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut())
+        };
+        if r != 0 {
+            return Err(std::io::Error::from_raw_os_error(r));
+        }
+        for s in Self::SIGNALS {
+            // SAFETY: SIG_DFL installs no handler, so no code of ours runs
+            // in signal context; the signals are blocked meanwhile.
+            if unsafe { libc::signal(s, libc::SIG_DFL) } == libc::SIG_ERR {
+                return Err(std::io::Error::last_os_error());
+            }
+        }
+        Ok(StopSignals { set })
+    }
+
+    /// Waits until one of the three arrives.
+    fn wait(&self) {
+        loop {
+            let mut sig = 0;
+            // SAFETY: `self.set` is an initialised sigset_t, `sig` a live int.
+            if unsafe { libc::sigwait(&self.set, &mut sig) } == 0 {
+                return;
+            }
+        }
+    }
+}
+
 /// In the copy, once it holds its pages: says so to a waiting parent and
 /// lets go of stdout and stderr.
-pub(super) fn detach() -> Result<()> {
+fn detach() -> Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "{READY}")?;
     out.flush()?;

@@ -297,21 +297,13 @@ pub(crate) fn run(args: &Args, globals: &Globals) -> Result<ExitCode> {
     out.flush()?;
     drop(out);
     if !pass.locked.is_empty() {
-        if let Some(p) = &args.pidfile {
-            std::fs::write(p, format!("{}\n", std::process::id()))
-                .with_context(|| format!("-P: cannot write the pid file {}", p.display()))?;
-        }
-        if daemon::is_child() {
-            daemon::detach()?;
-        } else {
+        if !daemon::is_child() {
             eprintln!(
                 "xmmap: holding {} locked file(s); press Ctrl-C to release",
                 pass.locked.len()
             );
         }
-        loop {
-            std::thread::park();
-        }
+        return daemon::hold(args.pidfile.as_deref());
     }
     Ok(if pass.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
