@@ -1437,3 +1437,48 @@ fn residency_daemon_removes_its_pid_file_when_stopped_unless_rewritten() {
     wait_for_exit(pid, "-TERM after the pid file was rewritten");
     assert_eq!(std::fs::read_to_string(&pidfile).ok().as_deref(), Some("1\n"));
 }
+
+/// A loop device over a file, detached on drop.
+struct Loop(String);
+impl Drop for Loop {
+    fn drop(&mut self) {
+        let _ = Command::new("losetup").args(["-d", &self.0]).status();
+    }
+}
+
+#[test]
+fn residency_counts_a_block_device_as_vmtouch_does() {
+    // Regression: block devices were skipped as "not a regular file";
+    // vmtouch counts them, sized by their end.
+    let test = "residency_counts_a_block_device_as_vmtouch_does";
+    let img = temp("loop.img", &noise(8 << 20));
+    let o = Command::new("losetup").args(["-f", "--show"]).arg(&img.0).output();
+    let Some(dev) = o.ok().filter(|o| o.status.success()).map(|o| stdout(&o).trim().to_string())
+    else {
+        return skipped(test, "no loop device (losetup needs root)");
+    };
+    let dev = Loop(dev);
+    // The kernel drops a device's page cache when its last opener closes
+    // it: hold it open while reading its first 2 MiB into the cache.
+    let mut held = std::fs::File::open(&dev.0).unwrap();
+    let mut head = vec![0; 2 << 20];
+    std::io::Read::read_exact(&mut held, &mut head).unwrap();
+    let o = xmmap(&["residency", &dev.0]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ours = summary_figures(&stdout(&o));
+    let pages = (8 << 20) / xmmap::page_size() as u64;
+    assert_eq!((ours.0, ours.3), (1, pages), "one file of 8 MiB: {}", stdout(&o));
+    assert!(ours.2 >= (2 << 20) / xmmap::page_size() as u64, "the pages read: {}", stdout(&o));
+    let table = stdout(&xmmap(&["residency", "--bytes", "-n", "-o", "SIZE", &dev.0]));
+    assert_eq!(table.trim(), (8u64 << 20).to_string(), "SIZE is the device's size");
+    if have("vmtouch") {
+        agree(
+            "a block device",
+            || summary_figures(&stdout(&xmmap(&["residency", &dev.0]))),
+            || summary_figures(&stdout(&run_tool("vmtouch", &[&dev.0]))),
+        );
+    } else {
+        skipped(test, "no vmtouch to compare");
+    }
+    drop(held);
+}

@@ -8,11 +8,12 @@
 //! - `daemon`: `-d`, a detached copy that locks and stays.
 //!
 //! Each file is opened, acted on, measured and closed before the next, so
-//! a tree of any size needs a handful of descriptors.
+//! a tree of any size needs a handful of descriptors. A block device is
+//! measured through a map of it (the library counts regular files only).
 
 use std::fs::{File, Metadata};
-use std::io::{IsTerminal, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::io::{IsTerminal, Seek, SeekFrom, Write};
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -164,7 +165,8 @@ pub(crate) struct Args {
     #[arg(long, action = clap::ArgAction::Help)]
     help: Option<bool>,
 
-    /// Files and directories; `-` reads paths from stdin, as -b -.
+    /// Files, directories and block devices; `-` reads paths from stdin, as
+    /// -b -.
     #[arg(required_unless_present = "batch", value_name = "PATH")]
     paths: Vec<PathBuf>,
 }
@@ -438,8 +440,24 @@ fn one_file(
             return Ok(());
         }
     };
+    // A block device has no st_size: its size is where its end is, as
+    // vmtouch's BLKGETSIZE64.
+    let device = meta.file_type().is_block_device();
+    let size = if device {
+        match (&file).seek(SeekFrom::End(0)) {
+            Ok(s) => s,
+            Err(e) => {
+                log.warn(format!("{}: cannot find the size of the device: {e}", path.display()));
+                return Ok(());
+            }
+        }
+    } else {
+        meta.len()
+    };
     let (offset, len) = args.range.unwrap_or((0, None));
-    let action = if args.touch {
+    let action = if args.touch && device {
+        map_range(&file, offset, len, size, limit).and_then(|m| m.map_or(Ok(()), |m| m.populate()))
+    } else if args.touch {
         populate_file(&file, offset, len)
     } else if args.evict {
         evict_file(&file, offset, len)
@@ -456,7 +474,7 @@ fn one_file(
     }
     let mut is_locked = false;
     if args.lock || args.daemon {
-        match lock(&file, offset, len, meta.len(), limit) {
+        match lock(&file, offset, len, size, limit) {
             Ok(Some(map)) => {
                 pass.locked.push(map);
                 is_locked = true;
@@ -468,10 +486,20 @@ fn one_file(
             }
         }
     }
-    let measured =
-        if args.verbose { of_file_pages(&file, offset, len) } else { of_file(&file, offset, len) };
+    let measured = if device {
+        // The library sizes files by st_size, so it counts regular files
+        // only; a map of the device sees the device's page cache.
+        map_range(&file, offset, len, size, limit)
+            .and_then(|m| m.map(|m| m.residency()).transpose())
+    } else if args.verbose {
+        of_file_pages(&file, offset, len).map(Some)
+    } else {
+        of_file(&file, offset, len).map(Some)
+    };
     match measured {
-        Ok(residency) => {
+        // A device range past its end: counted, nothing to measure.
+        Ok(None) => pass.measured += 1,
+        Ok(Some(residency)) => {
             if is_locked {
                 pass.locked_pages += residency.total_pages();
             }
@@ -486,12 +514,7 @@ fn one_file(
                 let cache = residency.cache_counts().or_else(|| {
                     wants_cache.then(|| cache_counts(&file, offset, len).ok()).flatten()
                 });
-                pass.rows.push(Row {
-                    path: path.to_path_buf(),
-                    size: meta.len(),
-                    residency,
-                    cache,
-                });
+                pass.rows.push(Row { path: path.to_path_buf(), size, residency, cache });
             }
         }
         Err(e) => {
@@ -622,6 +645,22 @@ fn lock(
     size: u64,
     limit: xmmap::Limit,
 ) -> Result<Option<xmmap::MapRaw>, xmmap::Error> {
+    let map = map_range(file, offset, len, size, limit)?;
+    if let Some(m) = &map {
+        m.lock()?;
+    }
+    Ok(map)
+}
+
+/// Maps `offset..offset + len` (`None`: to `size`) of `file` read-only,
+/// cut to `size`; `None` when nothing of it is left.
+fn map_range(
+    file: &File,
+    offset: u64,
+    len: Option<u64>,
+    size: u64,
+    limit: xmmap::Limit,
+) -> Result<Option<xmmap::MapRaw>, xmmap::Error> {
     let start = offset.min(size);
     let end = len.map_or(size, |l| offset.saturating_add(l).min(size));
     if start >= end {
@@ -631,7 +670,6 @@ fn lock(
     let len = usize::try_from(end - start).unwrap_or(usize::MAX);
     let map =
         xmmap::MapOptions::new().offset(start).len(len).limit(limit).map_raw_read_only(file)?;
-    map.lock()?;
     Ok(Some(map))
 }
 

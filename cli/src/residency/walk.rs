@@ -13,7 +13,7 @@ use std::ffi::OsString;
 use std::fs::Metadata;
 use std::io::Read;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -86,7 +86,8 @@ pub(super) struct Walker {
 }
 
 impl Walker {
-    /// Walks `root` and calls `each` with every regular file that passes
+    /// Walks `root` and calls `each` with every regular file or block device
+    /// that passes
     /// the filters.
     pub(super) fn walk(
         &mut self,
@@ -160,7 +161,9 @@ impl Walker {
                 }
                 continue;
             }
-            if !ft.is_file() {
+            // Block devices count, as in vmtouch; character devices,
+            // FIFOs and sockets have no page cache to count.
+            if !ft.is_file() && !ft.is_block_device() {
                 log.note(format!("{}: not a regular file, skipped", path.display()));
                 continue;
             }
