@@ -1482,3 +1482,44 @@ fn residency_counts_a_block_device_as_vmtouch_does() {
     }
     drop(held);
 }
+
+#[test]
+fn residency_sizes_and_ranges_take_vmtouch_syntax() {
+    // Regression: `-p -1M` was taken for a flag and `-m 1.5k` (vmtouch's
+    // own example is 1.5G) refused.
+    let f = temp("syntax", &noise(64 << 10));
+    let path = f.0.to_str().unwrap();
+    for args in [["-p", "-16k"], ["-p", "010k-020k"], ["-m", "1.5k"], ["-p", "4.5k-"]] {
+        let o = xmmap(&[&["residency"][..], &args, &[path]].concat());
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        if have("vmtouch") {
+            agree(
+                &format!("{args:?}"),
+                || summary_figures(&stdout(&xmmap(&[&["residency"][..], &args, &[path]].concat()))),
+                || summary_figures(&stdout(&run_tool("vmtouch", &[&args[..], &[path]].concat()))),
+            );
+        }
+    }
+    let o = xmmap(&["residency", "-p", "1k-2k-3k", path]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--range") && stderr(&o).contains("more than one '-'"));
+}
+
+#[test]
+fn residency_lists_with_empty_lines_and_trailing_nul_count_like_vmtouch() {
+    // Regression: a NUL at the end of a line made the path unopenable (vmtouch
+    // reads lines as C strings), and a -0 list ending in a newline warned
+    // about a path "\n".
+    let a = temp("list-a", b"a");
+    let b = temp("list-b", b"b");
+    let (a, b) = (a.0.to_str().unwrap(), b.0.to_str().unwrap());
+    let lines = temp("list-lines", format!("{a}\n\n\n{b}\0\n\n").as_bytes());
+    let nuls = temp("list-nuls", format!("{a}\0\0{b}\0\n").as_bytes());
+    for (list, null) in [(&lines, false), (&nuls, true)] {
+        let list = list.0.to_str().unwrap();
+        let args: Vec<&str> = if null { vec!["-0", "-b", list] } else { vec!["-b", list] };
+        let o = xmmap(&[&["residency"][..], &args].concat());
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        assert_eq!(summary_figures(&stdout(&o)).0, 2, "{args:?}: {}", stdout(&o));
+    }
+}

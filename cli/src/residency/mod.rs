@@ -106,14 +106,16 @@ pub(crate) struct Args {
     #[arg(short = '0', long = "null")]
     null: bool,
 
-    /// Skip files larger than SIZE (k/m/g suffixes): each is named on
-    /// stderr and counted in Files, as vmtouch does, but not measured.
-    #[arg(short = 'm', long = "max-size", value_name = "SIZE", value_parser = crate::parse_size)]
+    /// Skip files larger than SIZE (k/m/g/t suffixes, a fraction as 1.5g):
+    /// each is named on stderr and counted in Files, as vmtouch does, but
+    /// not measured.
+    #[arg(short = 'm', long = "max-size", value_name = "SIZE", value_parser = parse_size)]
     max_size: Option<u64>,
 
     /// Only this byte range of each file: START-END, START- or -END
-    /// (k/m/g suffixes), e.g. 4k-1m.
-    #[arg(short = 'p', long = "range", value_name = "RANGE", value_parser = parse_range)]
+    /// (sizes as -m), e.g. 4k-1m or -1.5g.
+    #[arg(short = 'p', long = "range", value_name = "RANGE", value_parser = parse_range,
+          allow_hyphen_values = true)]
     range: Option<(u64, Option<u64>)>,
 
     /// `json` (vmtouch's -o json, as --json), or fincore's columns as a
@@ -171,9 +173,43 @@ pub(crate) struct Args {
     paths: Vec<PathBuf>,
 }
 
+/// vmtouch's sizes: decimal digits with an optional fraction and a k, m, g
+/// or t suffix (`4096`, `4k`, `100M`, `1.5G`); what is left of a byte is
+/// dropped, as vmtouch's conversion to an integer does.
+fn parse_size(s: &str) -> Result<u64, String> {
+    let Some((whole, rest)) = s.split_once('.') else {
+        return crate::parse_size(s);
+    };
+    let bad = || {
+        format!(
+            "invalid size {s:?}: decimal digits with an optional fraction and k, m, g or t \
+             suffix, e.g. 4k or 1.5g"
+        )
+    };
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let (frac, suffix) = rest.split_at(digits);
+    if !whole.bytes().all(|b| b.is_ascii_digit()) || (whole.is_empty() && frac.is_empty()) {
+        return Err(bad());
+    }
+    let unit = u128::from(crate::parse_size(&format!("1{suffix}")).map_err(|_| bad())?);
+    let whole: u128 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| bad())? };
+    // 19 digits are finer than a byte at any unit up to t (2^40).
+    let frac = &frac[..frac.len().min(19)];
+    let tenths: u128 = if frac.is_empty() { 0 } else { frac.parse().map_err(|_| bad())? };
+    let scale = 10u128.pow(frac.len() as u32);
+    whole
+        .checked_mul(unit)
+        .and_then(|w| w.checked_add(tenths * unit / scale))
+        .and_then(|v| u64::try_from(v).ok())
+        .ok_or_else(|| format!("invalid size {s:?}: larger than {} bytes", u64::MAX))
+}
+
 /// `START-END`, `START-`, `-END` or `START` (to the end).
 fn parse_range(s: &str) -> Result<(u64, Option<u64>), String> {
-    let size = crate::parse_size;
+    let size = parse_size;
+    if s.matches('-').count() > 1 {
+        return Err(format!("range {s:?} has more than one '-': give START-END"));
+    }
     let (start, end) = match s.split_once('-') {
         Some((a, b)) => (
             if a.is_empty() { 0 } else { size(a)? },
@@ -737,6 +773,24 @@ mod tests {
         assert_eq!(parse_range("4096"), Ok((4096, None)));
         assert!(parse_range("2m-1m").is_err());
         assert!(parse_range("x-").is_err());
+        // Regression: vmtouch's fractions (its own example, 1.5G) and
+        // leading zeros were refused or misread.
+        assert_eq!(parse_range("010k-020k"), Ok((10240, Some(10240))));
+        assert_eq!(parse_range("-1.5k"), Ok((0, Some(1536))));
+        assert!(parse_range("1k-2k-3k").unwrap_err().contains("more than one '-'"));
+    }
+
+    #[test]
+    fn sizes_take_vmtouch_fractions() {
+        assert_eq!(parse_size("1.5G"), Ok(3 << 29));
+        assert_eq!(parse_size("0.5k"), Ok(512));
+        assert_eq!(parse_size(".5k"), Ok(512));
+        assert_eq!(parse_size("1.0001"), Ok(1));
+        assert_eq!(parse_size("005k"), Ok(5120));
+        assert!(parse_size("1.5q").is_err());
+        assert!(parse_size(".").is_err());
+        assert!(parse_size("1.2.3").is_err());
+        assert!(parse_size("16777216.5t").unwrap_err().contains("larger than"));
     }
 
     #[test]

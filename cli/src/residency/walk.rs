@@ -55,11 +55,19 @@ fn read_list(list: &Path, nul: bool) -> Result<Vec<PathBuf>> {
             .with_context(|| format!("-b: cannot read the list of paths {}", list.display()))?;
     }
     let sep = if nul { 0 } else { b'\n' };
-    Ok(bytes
-        .split(|&b| b == sep)
-        .filter(|p| !p.is_empty())
-        .map(|p| PathBuf::from(OsString::from_vec(p.to_vec())))
-        .collect())
+    Ok(bytes.split(|&b| b == sep).filter_map(|p| entry(p, nul)).collect())
+}
+
+/// One entry of a list as a path, `None` for an empty one. A line ends at
+/// a NUL byte, as in vmtouch (C strings), so a trailing NUL does not make
+/// the path unopenable; with `-0` the newline a list ends with is dropped.
+fn entry(p: &[u8], nul: bool) -> Option<PathBuf> {
+    let p = if nul {
+        p.strip_suffix(b"\n").unwrap_or(p)
+    } else {
+        p.split(|&b| b == 0).next().unwrap_or(p)
+    };
+    (!p.is_empty()).then(|| PathBuf::from(OsString::from_vec(p.to_vec())))
 }
 
 /// The options that decide which files count.
@@ -87,8 +95,7 @@ pub(super) struct Walker {
 
 impl Walker {
     /// Walks `root` and calls `each` with every regular file or block device
-    /// that passes
-    /// the filters.
+    /// that passes the filters.
     pub(super) fn walk(
         &mut self,
         root: &Path,
