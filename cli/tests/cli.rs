@@ -1523,3 +1523,54 @@ fn residency_lists_with_empty_lines_and_trailing_nul_count_like_vmtouch() {
         assert_eq!(summary_figures(&stdout(&o)).0, 2, "{args:?}: {}", stdout(&o));
     }
 }
+
+#[test]
+fn residency_names_with_newlines_quotes_and_bad_utf8_keep_tables_and_json_whole() {
+    // Regression: a newline in a name split fincore's table in two and
+    // invalid UTF-8 showed as U+FFFD (`\xef\xbf\xbd` with --raw); fincore
+    // prints `\x0a` and `\xff`.
+    use std::os::unix::ffi::OsStrExt as _;
+    let dir = temp_dir("odd-names");
+    let names: [&[u8]; 4] = [b"q\"uote", b"new\nline", b"bad\xff\xfename", b"back\\slash"];
+    let paths: Vec<std::path::PathBuf> =
+        names.iter().map(|n| dir.0.join(std::ffi::OsStr::from_bytes(n))).collect();
+    for p in &paths {
+        std::fs::write(p, b"x").unwrap();
+    }
+    let run = |prefix: &[&str], tool: Option<&str>| {
+        let mut c = Command::new(tool.unwrap_or(env!("CARGO_BIN_EXE_xmmap")));
+        if tool.is_none() {
+            c.arg("residency");
+        }
+        c.args(prefix).args(&paths).output().unwrap()
+    };
+    let table = run(&["-o", "RES,PAGES,SIZE,FILE"], None);
+    let text = stdout(&table);
+    assert_eq!(text.lines().count(), 1 + paths.len(), "one line a file:\n{text}");
+    assert!(text.contains("new\\x0aline") && text.contains("bad\\xff\\xfename"), "{text}");
+    let raw = stdout(&run(&["--raw"], None));
+    assert!(raw.contains("bad\\xff\\xfename") && raw.contains("back\\x5cslash"), "{raw}");
+    let json = run(&["-J", "-o", "RES,FILE"], None);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("valid JSON");
+    let files: Vec<&str> =
+        v["fincore"].as_array().unwrap().iter().map(|r| r["file"].as_str().unwrap()).collect();
+    assert!(
+        files.iter().any(|f| f.ends_with("q\"uote"))
+            && files.iter().any(|f| f.ends_with("new\nline"))
+    );
+    let v: serde_json::Value =
+        serde_json::from_slice(&run(&["-J"], None).stdout).expect("valid JSON");
+    assert_eq!(v["per_file"].as_array().map(Vec::len), Some(paths.len()));
+    if have("fincore") {
+        for args in [&["-o", "RES,PAGES,SIZE,FILE"][..], &["--raw"]] {
+            let fincore = args.iter().map(|a| if *a == "-o" { "--output" } else { a });
+            let theirs = run(&fincore.collect::<Vec<_>>(), Some("fincore"));
+            assert_eq!(stdout(&run(args, None)), stdout(&theirs), "{args:?} as fincore");
+        }
+    } else {
+        skipped(
+            "residency_names_with_newlines_quotes_and_bad_utf8_keep_tables_and_json_whole",
+            "no fincore",
+        );
+    }
+}
