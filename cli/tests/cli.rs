@@ -1574,3 +1574,31 @@ fn residency_names_with_newlines_quotes_and_bad_utf8_keep_tables_and_json_whole(
         );
     }
 }
+
+#[test]
+fn residency_an_endless_path_list_streams_and_stops_when_stdout_closes() {
+    // Regression: `yes FILE | xmmap residency -` read stdin to its end
+    // before measuring anything, so it grew without bound and never ended.
+    use std::io::Write as _;
+    let f = temp("endless", b"x");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xmmap"))
+        .args(["residency", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Its reader goes away before anything is printed.
+    drop(child.stdout.take());
+    let mut stdin = child.stdin.take().unwrap();
+    let line = format!("{}\n", f.0.display()).repeat(256);
+    let writer = std::thread::spawn(move || {
+        // Ends when the child stops reading (EPIPE).
+        while stdin.write_all(line.as_bytes()).is_ok() {}
+    });
+    let status = wait_or_fail(&mut child, "an endless list with stdout closed");
+    writer.join().unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(status.success(), "{status:?}: {err}");
+}

@@ -30,28 +30,37 @@ pub(super) fn is_child() -> bool {
     std::env::var_os(CHILD).is_some()
 }
 
-/// Starts the copy; with `wait`, returns once it holds its pages. `stdin`
-/// is what this command read from its stdin (the paths of `-` or `-b -`),
-/// handed to the copy as its stdin.
-pub(super) fn start(wait: bool, stdin: Option<Vec<u8>>) -> Result<ExitCode> {
+/// Starts the copy; with `wait`, returns once it holds its pages. With
+/// `stdin` (the paths of `-` or `-b -`) this command's stdin is copied to
+/// the copy's as it comes, so a long list needs no memory here.
+pub(super) fn start(wait: bool, stdin: bool) -> Result<ExitCode> {
     let exe = std::env::current_exe().context("-d: cannot find this executable to start")?;
     let mut cmd = Command::new(exe);
     cmd.args(std::env::args_os().skip(1)).env(CHILD, "1").process_group(0);
-    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    cmd.stdin(if stdin { Stdio::piped() } else { Stdio::null() });
     if wait {
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     } else {
         cmd.stdout(Stdio::null());
     }
     let mut child = cmd.spawn().context("-d: cannot start the daemon")?;
-    if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {
-        // The copy reads its list before anything else; closing the pipe
-        // ends the list.
-        pipe.write_all(&bytes).context("-d: cannot hand the paths to the daemon")?;
-    }
+    // Closing the pipe ends the copy's list.
+    let feed = child.stdin.take().map(|pipe| {
+        move || {
+            let mut pipe = pipe;
+            std::io::copy(&mut std::io::stdin().lock(), &mut pipe)
+                .map(drop)
+                .context("-d: cannot hand the paths on stdin to the daemon")
+        }
+    });
     if !wait {
-        return Ok(ExitCode::SUCCESS);
+        // The copy's stdout is /dev/null and its stderr ours: nothing it
+        // writes can fill a pipe while the list is copied.
+        return feed.map_or(Ok(()), |f| f()).map(|()| ExitCode::SUCCESS);
     }
+    // With -w the copy's stderr is a pipe read below: copy the list beside
+    // that, or its warnings would fill the pipe while the list is copied.
+    let feeder = feed.map(std::thread::spawn);
     let (Some(mut out_pipe), Some(mut err_pipe)) = (child.stdout.take(), child.stderr.take())
     else {
         anyhow::bail!("-d: the daemon's output pipes are missing");
@@ -67,6 +76,9 @@ pub(super) fn start(wait: bool, stdin: Option<Vec<u8>>) -> Result<ExitCode> {
     out_pipe.read_to_end(&mut out).context("-d: cannot read the daemon's output")?;
     let err = relay.join().unwrap_or_default();
     std::io::stderr().write_all(&err)?;
+    if let Some(Ok(Err(e))) = feeder.map(std::thread::JoinHandle::join) {
+        eprintln!("xmmap: warning: {e:#}");
+    }
     let text = String::from_utf8_lossy(&out);
     if let Some(summary) = text.strip_suffix(&format!("{READY}\n")) {
         std::io::stdout().write_all(summary.as_bytes())?;

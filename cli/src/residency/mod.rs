@@ -258,6 +258,8 @@ struct Pass {
     locked_pages: u64,
     problems: Vec<String>,
     elapsed: f64,
+    /// The pass stopped early: stdout's reader went away.
+    stdout_closed: bool,
 }
 
 /// Notes and warnings, printed as they come (above a progress bar).
@@ -304,21 +306,18 @@ pub(crate) fn run(args: &Args, globals: &Globals) -> Result<ExitCode> {
     let limit = globals.limit.clone().map_err(anyhow::Error::msg)?;
     if args.daemon && !daemon::is_child() {
         let from_stdin = args.paths.iter().chain(&args.batch).any(|p| p.as_os_str() == "-");
-        let stdin = if from_stdin {
-            let mut bytes = Vec::new();
-            std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)
-                .context("cannot read paths from stdin")?;
-            Some(bytes)
-        } else {
-            None
-        };
-        return daemon::start(args.wait, stdin);
+        return daemon::start(args.wait, from_stdin);
     }
-    let roots = walk::inputs(&args.paths, args.batch.as_deref(), args.null)?;
+    let mut roots = walk::Inputs::new(&args.paths, args.batch.as_deref(), args.null);
     if let Some(every) = args.watch {
+        // Each pass walks the same roots: the lists are read once.
+        let roots = roots.collect::<Result<Vec<_>>>()?;
         return watch(args, &roots, limit, every);
     }
-    let pass = measure(args, &roots, limit)?;
+    let pass = measure(args, &mut roots, limit)?;
+    if pass.stdout_closed {
+        return Ok(ExitCode::SUCCESS);
+    }
     let holds = args.lock || args.daemon;
     // As vmtouch: a lock that took nothing is an error, not a report of
     // pages that merely happen to be resident, and nothing is held. A
@@ -352,7 +351,7 @@ fn watch(args: &Args, roots: &[PathBuf], limit: xmmap::Limit, every: Duration) -
     let stdout = std::io::stdout();
     let terminal = stdout.is_terminal();
     loop {
-        let pass = measure(args, roots, limit)?;
+        let pass = measure(args, &mut roots.iter().cloned().map(Ok), limit)?;
         let mut out = stdout.lock();
         if terminal {
             // Home and clear: redraw in place.
@@ -396,8 +395,22 @@ fn stdout_closed(every: Duration) -> Result<bool> {
     }
 }
 
+/// Whether stdout's reader went away (POLLERR or POLLHUP on the write end
+/// of a closed pipe), without waiting.
+fn stdout_gone() -> bool {
+    use rustix::event::{poll, PollFd, PollFlags, Timespec};
+    let stdout = std::io::stdout();
+    let mut fds = [PollFd::new(&stdout, PollFlags::empty())];
+    let now = Timespec { tv_sec: 0, tv_nsec: 0 };
+    matches!(poll(&mut fds, Some(&now)), Ok(_) if fds[0].revents().intersects(PollFlags::ERR | PollFlags::HUP))
+}
+
 /// One pass: walk every root, act on and measure each file.
-fn measure(args: &Args, roots: &[PathBuf], limit: xmmap::Limit) -> Result<Pass> {
+fn measure(
+    args: &Args,
+    roots: &mut dyn Iterator<Item = Result<PathBuf>>,
+    limit: xmmap::Limit,
+) -> Result<Pass> {
     let started = Instant::now();
     let moving = args.touch || args.evict;
     let bar = if moving && !args.quiet && std::io::stderr().is_terminal() {
@@ -426,8 +439,16 @@ fn measure(args: &Args, roots: &[PathBuf], limit: xmmap::Limit) -> Result<Pass> 
     let mut pass = Pass::default();
     let mut fatal = None;
     let mut walker = walk::Walker::default();
-    for root in roots {
-        walker.walk(root, &filters, &mut log, &mut |path, meta, log| {
+    for (n, root) in roots.enumerate() {
+        // A list from stdin may never end: stop when stdout's reader has
+        // gone (nobody is left to read the figures), as --watch does.
+        if n % 1024 == 1023 && stdout_gone() {
+            bar.finish_and_clear();
+            pass.stdout_closed = true;
+            return Ok(pass);
+        }
+        let root = root?;
+        walker.walk(&root, &filters, &mut log, &mut |path, meta, log| {
             if fatal.is_some() {
                 return;
             }
