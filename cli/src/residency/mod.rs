@@ -402,7 +402,8 @@ fn stdout_gone() -> bool {
     let stdout = std::io::stdout();
     let mut fds = [PollFd::new(&stdout, PollFlags::empty())];
     let now = Timespec { tv_sec: 0, tv_nsec: 0 };
-    matches!(poll(&mut fds, Some(&now)), Ok(_) if fds[0].revents().intersects(PollFlags::ERR | PollFlags::HUP))
+    poll(&mut fds, Some(&now)).is_ok()
+        && fds[0].revents().intersects(PollFlags::ERR | PollFlags::HUP)
 }
 
 /// One pass: walk every root, act on and measure each file.
