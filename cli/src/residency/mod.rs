@@ -66,7 +66,7 @@ pub(crate) struct Args {
     wait: bool,
 
     /// Write the pid of the process holding the locked pages to PIDFILE
-    /// (with -l or -d).
+    /// (with -l or -d); SIGTERM, SIGINT and SIGQUIT remove it and exit 0.
     #[arg(short = 'P', long, value_name = "PIDFILE", requires = "hold")]
     pidfile: Option<PathBuf>,
 
@@ -97,7 +97,7 @@ pub(crate) struct Args {
     #[arg(short = 'I', long, value_name = "PATTERN")]
     include: Vec<String>,
 
-    /// Read more paths from FILE (`-`: stdin), one a line.
+    /// Read more paths from FILE (`-`: stdin), one a line, as they come.
     #[arg(short = 'b', long, value_name = "FILE")]
     batch: Option<PathBuf>,
 
