@@ -1413,3 +1413,213 @@ fn residency_daemon_without_wait_returns_and_the_daemon_stays() {
     assert!(o.stdout.is_empty(), "the summary goes nowhere without -w: {}", stdout(&o));
     assert!(pid.is_some(), "the daemon wrote its pid and stayed");
 }
+
+/// Waits until process `pid` has ended (gone or a zombie); fails after a
+/// minute (a hang guard, not a timing assertion).
+fn wait_for_exit(pid: u32, what: &str) {
+    for _ in 0..600 {
+        let ended = std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |s| {
+            s.rsplit(')').next().and_then(|r| r.split_whitespace().next()) == Some("Z")
+        });
+        if ended {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    kill(pid, "-KILL");
+    panic!("{what}: pid {pid} still running after a minute");
+}
+
+#[test]
+fn residency_daemon_removes_its_pid_file_when_stopped_unless_rewritten() {
+    // Regression: the daemon left its -P pid file behind after SIGTERM;
+    // vmtouch removes it on SIGTERM, SIGINT and SIGQUIT.
+    let f = temp("daemon-stop", &noise(64 << 10));
+    let dir = temp_dir("daemon-stop-dir");
+    let pidfile = dir.0.join("pid");
+    let start = || {
+        let args =
+            ["residency", "-d", "-w", "-P", pidfile.to_str().unwrap(), f.0.to_str().unwrap()];
+        let o = xmmap_or_hang(&[], &args);
+        let pid = pid_alive(&pidfile);
+        assert!(o.status.success() && pid.is_some(), "-d -w: {:?} {}", o.status, stderr(&o));
+        pid.unwrap()
+    };
+    for signal in ["-TERM", "-INT", "-QUIT"] {
+        let pid = start();
+        kill(pid, signal);
+        wait_for_exit(pid, signal);
+        assert!(!pidfile.exists(), "{signal}: the pid file of a stopped daemon is left behind");
+    }
+    // A pid file another process has rewritten is not the daemon's to remove.
+    let pid = start();
+    std::fs::write(&pidfile, "1\n").unwrap();
+    kill(pid, "-TERM");
+    wait_for_exit(pid, "-TERM after the pid file was rewritten");
+    assert_eq!(std::fs::read_to_string(&pidfile).ok().as_deref(), Some("1\n"));
+}
+
+/// A loop device over a file, detached on drop.
+struct Loop(String);
+impl Drop for Loop {
+    fn drop(&mut self) {
+        let _ = Command::new("losetup").args(["-d", &self.0]).status();
+    }
+}
+
+#[test]
+fn residency_counts_a_block_device_as_vmtouch_does() {
+    // Regression: block devices were skipped as "not a regular file";
+    // vmtouch counts them, sized by their end.
+    let test = "residency_counts_a_block_device_as_vmtouch_does";
+    let img = temp("loop.img", &noise(8 << 20));
+    let o = Command::new("losetup").args(["-f", "--show"]).arg(&img.0).output();
+    let Some(dev) = o.ok().filter(|o| o.status.success()).map(|o| stdout(&o).trim().to_string())
+    else {
+        return skipped(test, "no loop device (losetup needs root)");
+    };
+    let dev = Loop(dev);
+    // The kernel drops a device's page cache when its last opener closes
+    // it: hold it open while reading its first 2 MiB into the cache.
+    let mut held = std::fs::File::open(&dev.0).unwrap();
+    let mut head = vec![0; 2 << 20];
+    std::io::Read::read_exact(&mut held, &mut head).unwrap();
+    let o = xmmap(&["residency", &dev.0]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ours = summary_figures(&stdout(&o));
+    let pages = (8 << 20) / xmmap::page_size() as u64;
+    assert_eq!((ours.0, ours.3), (1, pages), "one file of 8 MiB: {}", stdout(&o));
+    assert!(ours.2 >= (2 << 20) / xmmap::page_size() as u64, "the pages read: {}", stdout(&o));
+    let table = stdout(&xmmap(&["residency", "--bytes", "-n", "-o", "SIZE", &dev.0]));
+    assert_eq!(table.trim(), (8u64 << 20).to_string(), "SIZE is the device's size");
+    if have("vmtouch") {
+        agree(
+            "a block device",
+            || summary_figures(&stdout(&xmmap(&["residency", &dev.0]))),
+            || summary_figures(&stdout(&run_tool("vmtouch", &[&dev.0]))),
+        );
+    } else {
+        skipped(test, "no vmtouch to compare");
+    }
+    drop(held);
+}
+
+#[test]
+fn residency_sizes_and_ranges_take_vmtouch_syntax() {
+    // Regression: `-p -1M` was taken for a flag and `-m 1.5k` (vmtouch's
+    // own example is 1.5G) refused.
+    let f = temp("syntax", &noise(64 << 10));
+    let path = f.0.to_str().unwrap();
+    for args in [["-p", "-16k"], ["-p", "010k-020k"], ["-m", "1.5k"], ["-p", "4.5k-"]] {
+        let o = xmmap(&[&["residency"][..], &args, &[path]].concat());
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        if have("vmtouch") {
+            agree(
+                &format!("{args:?}"),
+                || summary_figures(&stdout(&xmmap(&[&["residency"][..], &args, &[path]].concat()))),
+                || summary_figures(&stdout(&run_tool("vmtouch", &[&args[..], &[path]].concat()))),
+            );
+        }
+    }
+    let o = xmmap(&["residency", "-p", "1k-2k-3k", path]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--range") && stderr(&o).contains("more than one '-'"));
+}
+
+#[test]
+fn residency_lists_with_empty_lines_and_trailing_nul_count_like_vmtouch() {
+    // Regression: a NUL at the end of a line made the path unopenable (vmtouch
+    // reads lines as C strings), and a -0 list ending in a newline warned
+    // about a path "\n".
+    let a = temp("list-a", b"a");
+    let b = temp("list-b", b"b");
+    let (a, b) = (a.0.to_str().unwrap(), b.0.to_str().unwrap());
+    let lines = temp("list-lines", format!("{a}\n\n\n{b}\0\n\n").as_bytes());
+    let nuls = temp("list-nuls", format!("{a}\0\0{b}\0\n").as_bytes());
+    for (list, null) in [(&lines, false), (&nuls, true)] {
+        let list = list.0.to_str().unwrap();
+        let args: Vec<&str> = if null { vec!["-0", "-b", list] } else { vec!["-b", list] };
+        let o = xmmap(&[&["residency"][..], &args].concat());
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        assert_eq!(summary_figures(&stdout(&o)).0, 2, "{args:?}: {}", stdout(&o));
+    }
+}
+
+#[test]
+fn residency_names_with_newlines_quotes_and_bad_utf8_keep_tables_and_json_whole() {
+    // Regression: a newline in a name split fincore's table in two and
+    // invalid UTF-8 showed as U+FFFD (`\xef\xbf\xbd` with --raw); fincore
+    // prints `\x0a` and `\xff`.
+    use std::os::unix::ffi::OsStrExt as _;
+    let dir = temp_dir("odd-names");
+    let names: [&[u8]; 4] = [b"q\"uote", b"new\nline", b"bad\xff\xfename", b"back\\slash"];
+    let paths: Vec<std::path::PathBuf> =
+        names.iter().map(|n| dir.0.join(std::ffi::OsStr::from_bytes(n))).collect();
+    for p in &paths {
+        std::fs::write(p, b"x").unwrap();
+    }
+    let run = |prefix: &[&str], tool: Option<&str>| {
+        let mut c = Command::new(tool.unwrap_or(env!("CARGO_BIN_EXE_xmmap")));
+        if tool.is_none() {
+            c.arg("residency");
+        }
+        c.args(prefix).args(&paths).output().unwrap()
+    };
+    let table = run(&["-o", "RES,PAGES,SIZE,FILE"], None);
+    let text = stdout(&table);
+    assert_eq!(text.lines().count(), 1 + paths.len(), "one line a file:\n{text}");
+    assert!(text.contains("new\\x0aline") && text.contains("bad\\xff\\xfename"), "{text}");
+    let raw = stdout(&run(&["--raw"], None));
+    assert!(raw.contains("bad\\xff\\xfename") && raw.contains("back\\x5cslash"), "{raw}");
+    let json = run(&["-J", "-o", "RES,FILE"], None);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("valid JSON");
+    let files: Vec<&str> =
+        v["fincore"].as_array().unwrap().iter().map(|r| r["file"].as_str().unwrap()).collect();
+    assert!(
+        files.iter().any(|f| f.ends_with("q\"uote"))
+            && files.iter().any(|f| f.ends_with("new\nline"))
+    );
+    let v: serde_json::Value =
+        serde_json::from_slice(&run(&["-J"], None).stdout).expect("valid JSON");
+    assert_eq!(v["per_file"].as_array().map(Vec::len), Some(paths.len()));
+    if have("fincore") {
+        for args in [&["-o", "RES,PAGES,SIZE,FILE"][..], &["--raw"]] {
+            let fincore = args.iter().map(|a| if *a == "-o" { "--output" } else { a });
+            let theirs = run(&fincore.collect::<Vec<_>>(), Some("fincore"));
+            assert_eq!(stdout(&run(args, None)), stdout(&theirs), "{args:?} as fincore");
+        }
+    } else {
+        skipped(
+            "residency_names_with_newlines_quotes_and_bad_utf8_keep_tables_and_json_whole",
+            "no fincore",
+        );
+    }
+}
+
+#[test]
+fn residency_an_endless_path_list_streams_and_stops_when_stdout_closes() {
+    // Regression: `yes FILE | xmmap residency -` read stdin to its end
+    // before measuring anything, so it grew without bound and never ended.
+    use std::io::Write as _;
+    let f = temp("endless", b"x");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xmmap"))
+        .args(["residency", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Its reader goes away before anything is printed.
+    drop(child.stdout.take());
+    let mut stdin = child.stdin.take().unwrap();
+    let line = format!("{}\n", f.0.display()).repeat(256);
+    let writer = std::thread::spawn(move || {
+        // Ends when the child stops reading (EPIPE).
+        while stdin.write_all(line.as_bytes()).is_ok() {}
+    });
+    let status = wait_or_fail(&mut child, "an endless list with stdout closed");
+    writer.join().unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(status.success(), "{status:?}: {err}");
+}

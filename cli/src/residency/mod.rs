@@ -8,11 +8,12 @@
 //! - `daemon`: `-d`, a detached copy that locks and stays.
 //!
 //! Each file is opened, acted on, measured and closed before the next, so
-//! a tree of any size needs a handful of descriptors.
+//! a tree of any size needs a handful of descriptors. A block device is
+//! measured through a map of it (the library counts regular files only).
 
 use std::fs::{File, Metadata};
-use std::io::{IsTerminal, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::io::{IsTerminal, Seek, SeekFrom, Write};
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -65,7 +66,7 @@ pub(crate) struct Args {
     wait: bool,
 
     /// Write the pid of the process holding the locked pages to PIDFILE
-    /// (with -l or -d).
+    /// (with -l or -d); SIGTERM, SIGINT and SIGQUIT remove it and exit 0.
     #[arg(short = 'P', long, value_name = "PIDFILE", requires = "hold")]
     pidfile: Option<PathBuf>,
 
@@ -96,7 +97,7 @@ pub(crate) struct Args {
     #[arg(short = 'I', long, value_name = "PATTERN")]
     include: Vec<String>,
 
-    /// Read more paths from FILE (`-`: stdin), one a line.
+    /// Read more paths from FILE (`-`: stdin), one a line, as they come.
     #[arg(short = 'b', long, value_name = "FILE")]
     batch: Option<PathBuf>,
 
@@ -105,14 +106,16 @@ pub(crate) struct Args {
     #[arg(short = '0', long = "null")]
     null: bool,
 
-    /// Skip files larger than SIZE (k/m/g suffixes): each is named on
-    /// stderr and counted in Files, as vmtouch does, but not measured.
-    #[arg(short = 'm', long = "max-size", value_name = "SIZE", value_parser = crate::parse_size)]
+    /// Skip files larger than SIZE (k/m/g/t suffixes, a fraction as 1.5g):
+    /// each is named on stderr and counted in Files, as vmtouch does, but
+    /// not measured.
+    #[arg(short = 'm', long = "max-size", value_name = "SIZE", value_parser = parse_size)]
     max_size: Option<u64>,
 
     /// Only this byte range of each file: START-END, START- or -END
-    /// (k/m/g suffixes), e.g. 4k-1m.
-    #[arg(short = 'p', long = "range", value_name = "RANGE", value_parser = parse_range)]
+    /// (sizes as -m), e.g. 4k-1m or -1.5g.
+    #[arg(short = 'p', long = "range", value_name = "RANGE", value_parser = parse_range,
+          allow_hyphen_values = true)]
     range: Option<(u64, Option<u64>)>,
 
     /// `json` (vmtouch's -o json, as --json), or fincore's columns as a
@@ -164,14 +167,49 @@ pub(crate) struct Args {
     #[arg(long, action = clap::ArgAction::Help)]
     help: Option<bool>,
 
-    /// Files and directories; `-` reads paths from stdin, as -b -.
+    /// Files, directories and block devices; `-` reads paths from stdin, as
+    /// -b -.
     #[arg(required_unless_present = "batch", value_name = "PATH")]
     paths: Vec<PathBuf>,
 }
 
+/// vmtouch's sizes: decimal digits with an optional fraction and a k, m, g
+/// or t suffix (`4096`, `4k`, `100M`, `1.5G`); what is left of a byte is
+/// dropped, as vmtouch's conversion to an integer does.
+fn parse_size(s: &str) -> Result<u64, String> {
+    let Some((whole, rest)) = s.split_once('.') else {
+        return crate::parse_size(s);
+    };
+    let bad = || {
+        format!(
+            "invalid size {s:?}: decimal digits with an optional fraction and k, m, g or t \
+             suffix, e.g. 4k or 1.5g"
+        )
+    };
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let (frac, suffix) = rest.split_at(digits);
+    if !whole.bytes().all(|b| b.is_ascii_digit()) || (whole.is_empty() && frac.is_empty()) {
+        return Err(bad());
+    }
+    let unit = u128::from(crate::parse_size(&format!("1{suffix}")).map_err(|_| bad())?);
+    let whole: u128 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| bad())? };
+    // 19 digits are finer than a byte at any unit up to t (2^40).
+    let frac = &frac[..frac.len().min(19)];
+    let tenths: u128 = if frac.is_empty() { 0 } else { frac.parse().map_err(|_| bad())? };
+    let scale = 10u128.pow(frac.len() as u32);
+    whole
+        .checked_mul(unit)
+        .and_then(|w| w.checked_add(tenths * unit / scale))
+        .and_then(|v| u64::try_from(v).ok())
+        .ok_or_else(|| format!("invalid size {s:?}: larger than {} bytes", u64::MAX))
+}
+
 /// `START-END`, `START-`, `-END` or `START` (to the end).
 fn parse_range(s: &str) -> Result<(u64, Option<u64>), String> {
-    let size = crate::parse_size;
+    let size = parse_size;
+    if s.matches('-').count() > 1 {
+        return Err(format!("range {s:?} has more than one '-': give START-END"));
+    }
     let (start, end) = match s.split_once('-') {
         Some((a, b)) => (
             if a.is_empty() { 0 } else { size(a)? },
@@ -220,6 +258,8 @@ struct Pass {
     locked_pages: u64,
     problems: Vec<String>,
     elapsed: f64,
+    /// The pass stopped early: stdout's reader went away.
+    stdout_closed: bool,
 }
 
 /// Notes and warnings, printed as they come (above a progress bar).
@@ -266,21 +306,18 @@ pub(crate) fn run(args: &Args, globals: &Globals) -> Result<ExitCode> {
     let limit = globals.limit.clone().map_err(anyhow::Error::msg)?;
     if args.daemon && !daemon::is_child() {
         let from_stdin = args.paths.iter().chain(&args.batch).any(|p| p.as_os_str() == "-");
-        let stdin = if from_stdin {
-            let mut bytes = Vec::new();
-            std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)
-                .context("cannot read paths from stdin")?;
-            Some(bytes)
-        } else {
-            None
-        };
-        return daemon::start(args.wait, stdin);
+        return daemon::start(args.wait, from_stdin);
     }
-    let roots = walk::inputs(&args.paths, args.batch.as_deref(), args.null)?;
+    let mut roots = walk::Inputs::new(&args.paths, args.batch.as_deref(), args.null);
     if let Some(every) = args.watch {
+        // Each pass walks the same roots: the lists are read once.
+        let roots = roots.collect::<Result<Vec<_>>>()?;
         return watch(args, &roots, limit, every);
     }
-    let pass = measure(args, &roots, limit)?;
+    let pass = measure(args, &mut roots, limit)?;
+    if pass.stdout_closed {
+        return Ok(ExitCode::SUCCESS);
+    }
     let holds = args.lock || args.daemon;
     // As vmtouch: a lock that took nothing is an error, not a report of
     // pages that merely happen to be resident, and nothing is held. A
@@ -297,21 +334,13 @@ pub(crate) fn run(args: &Args, globals: &Globals) -> Result<ExitCode> {
     out.flush()?;
     drop(out);
     if !pass.locked.is_empty() {
-        if let Some(p) = &args.pidfile {
-            std::fs::write(p, format!("{}\n", std::process::id()))
-                .with_context(|| format!("-P: cannot write the pid file {}", p.display()))?;
-        }
-        if daemon::is_child() {
-            daemon::detach()?;
-        } else {
+        if !daemon::is_child() {
             eprintln!(
                 "xmmap: holding {} locked file(s); press Ctrl-C to release",
                 pass.locked.len()
             );
         }
-        loop {
-            std::thread::park();
-        }
+        return daemon::hold(args.pidfile.as_deref());
     }
     Ok(if pass.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
@@ -322,7 +351,7 @@ fn watch(args: &Args, roots: &[PathBuf], limit: xmmap::Limit, every: Duration) -
     let stdout = std::io::stdout();
     let terminal = stdout.is_terminal();
     loop {
-        let pass = measure(args, roots, limit)?;
+        let pass = measure(args, &mut roots.iter().cloned().map(Ok), limit)?;
         let mut out = stdout.lock();
         if terminal {
             // Home and clear: redraw in place.
@@ -366,8 +395,23 @@ fn stdout_closed(every: Duration) -> Result<bool> {
     }
 }
 
+/// Whether stdout's reader went away (POLLERR or POLLHUP on the write end
+/// of a closed pipe), without waiting.
+fn stdout_gone() -> bool {
+    use rustix::event::{poll, PollFd, PollFlags, Timespec};
+    let stdout = std::io::stdout();
+    let mut fds = [PollFd::new(&stdout, PollFlags::empty())];
+    let now = Timespec { tv_sec: 0, tv_nsec: 0 };
+    poll(&mut fds, Some(&now)).is_ok()
+        && fds[0].revents().intersects(PollFlags::ERR | PollFlags::HUP)
+}
+
 /// One pass: walk every root, act on and measure each file.
-fn measure(args: &Args, roots: &[PathBuf], limit: xmmap::Limit) -> Result<Pass> {
+fn measure(
+    args: &Args,
+    roots: &mut dyn Iterator<Item = Result<PathBuf>>,
+    limit: xmmap::Limit,
+) -> Result<Pass> {
     let started = Instant::now();
     let moving = args.touch || args.evict;
     let bar = if moving && !args.quiet && std::io::stderr().is_terminal() {
@@ -396,8 +440,16 @@ fn measure(args: &Args, roots: &[PathBuf], limit: xmmap::Limit) -> Result<Pass> 
     let mut pass = Pass::default();
     let mut fatal = None;
     let mut walker = walk::Walker::default();
-    for root in roots {
-        walker.walk(root, &filters, &mut log, &mut |path, meta, log| {
+    for (n, root) in roots.enumerate() {
+        // A list from stdin may never end: stop when stdout's reader has
+        // gone (nobody is left to read the figures), as --watch does.
+        if n % 1024 == 1023 && stdout_gone() {
+            bar.finish_and_clear();
+            pass.stdout_closed = true;
+            return Ok(pass);
+        }
+        let root = root?;
+        walker.walk(&root, &filters, &mut log, &mut |path, meta, log| {
             if fatal.is_some() {
                 return;
             }
@@ -446,8 +498,24 @@ fn one_file(
             return Ok(());
         }
     };
+    // A block device has no st_size: its size is where its end is, as
+    // vmtouch's BLKGETSIZE64.
+    let device = meta.file_type().is_block_device();
+    let size = if device {
+        match (&file).seek(SeekFrom::End(0)) {
+            Ok(s) => s,
+            Err(e) => {
+                log.warn(format!("{}: cannot find the size of the device: {e}", path.display()));
+                return Ok(());
+            }
+        }
+    } else {
+        meta.len()
+    };
     let (offset, len) = args.range.unwrap_or((0, None));
-    let action = if args.touch {
+    let action = if args.touch && device {
+        map_range(&file, offset, len, size, limit).and_then(|m| m.map_or(Ok(()), |m| m.populate()))
+    } else if args.touch {
         populate_file(&file, offset, len)
     } else if args.evict {
         evict_file(&file, offset, len)
@@ -464,7 +532,7 @@ fn one_file(
     }
     let mut is_locked = false;
     if args.lock || args.daemon {
-        match lock(&file, offset, len, meta.len(), limit) {
+        match lock(&file, offset, len, size, limit) {
             Ok(Some(map)) => {
                 pass.locked.push(map);
                 is_locked = true;
@@ -476,10 +544,20 @@ fn one_file(
             }
         }
     }
-    let measured =
-        if args.verbose { of_file_pages(&file, offset, len) } else { of_file(&file, offset, len) };
+    let measured = if device {
+        // The library sizes files by st_size, so it counts regular files
+        // only; a map of the device sees the device's page cache.
+        map_range(&file, offset, len, size, limit)
+            .and_then(|m| m.map(|m| m.residency()).transpose())
+    } else if args.verbose {
+        of_file_pages(&file, offset, len).map(Some)
+    } else {
+        of_file(&file, offset, len).map(Some)
+    };
     match measured {
-        Ok(residency) => {
+        // A device range past its end: counted, nothing to measure.
+        Ok(None) => pass.measured += 1,
+        Ok(Some(residency)) => {
             if is_locked {
                 pass.locked_pages += residency.total_pages();
             }
@@ -494,12 +572,7 @@ fn one_file(
                 let cache = residency.cache_counts().or_else(|| {
                     wants_cache.then(|| cache_counts(&file, offset, len).ok()).flatten()
                 });
-                pass.rows.push(Row {
-                    path: path.to_path_buf(),
-                    size: meta.len(),
-                    residency,
-                    cache,
-                });
+                pass.rows.push(Row { path: path.to_path_buf(), size, residency, cache });
             }
         }
         Err(e) => {
@@ -630,6 +703,22 @@ fn lock(
     size: u64,
     limit: xmmap::Limit,
 ) -> Result<Option<xmmap::MapRaw>, xmmap::Error> {
+    let map = map_range(file, offset, len, size, limit)?;
+    if let Some(m) = &map {
+        m.lock()?;
+    }
+    Ok(map)
+}
+
+/// Maps `offset..offset + len` (`None`: to `size`) of `file` read-only,
+/// cut to `size`; `None` when nothing of it is left.
+fn map_range(
+    file: &File,
+    offset: u64,
+    len: Option<u64>,
+    size: u64,
+    limit: xmmap::Limit,
+) -> Result<Option<xmmap::MapRaw>, xmmap::Error> {
     let start = offset.min(size);
     let end = len.map_or(size, |l| offset.saturating_add(l).min(size));
     if start >= end {
@@ -639,7 +728,6 @@ fn lock(
     let len = usize::try_from(end - start).unwrap_or(usize::MAX);
     let map =
         xmmap::MapOptions::new().offset(start).len(len).limit(limit).map_raw_read_only(file)?;
-    map.lock()?;
     Ok(Some(map))
 }
 
@@ -707,6 +795,24 @@ mod tests {
         assert_eq!(parse_range("4096"), Ok((4096, None)));
         assert!(parse_range("2m-1m").is_err());
         assert!(parse_range("x-").is_err());
+        // Regression: vmtouch's fractions (its own example, 1.5G) and
+        // leading zeros were refused or misread.
+        assert_eq!(parse_range("010k-020k"), Ok((10240, Some(10240))));
+        assert_eq!(parse_range("-1.5k"), Ok((0, Some(1536))));
+        assert!(parse_range("1k-2k-3k").unwrap_err().contains("more than one '-'"));
+    }
+
+    #[test]
+    fn sizes_take_vmtouch_fractions() {
+        assert_eq!(parse_size("1.5G"), Ok(3 << 29));
+        assert_eq!(parse_size("0.5k"), Ok(512));
+        assert_eq!(parse_size(".5k"), Ok(512));
+        assert_eq!(parse_size("1.0001"), Ok(1));
+        assert_eq!(parse_size("005k"), Ok(5120));
+        assert!(parse_size("1.5q").is_err());
+        assert!(parse_size(".").is_err());
+        assert!(parse_size("1.2.3").is_err());
+        assert!(parse_size("16777216.5t").unwrap_err().contains("larger than"));
     }
 
     #[test]

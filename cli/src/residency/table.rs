@@ -8,6 +8,7 @@
 //! `cachestat(2)` (before Linux 6.5).
 
 use std::io::{self, Write};
+use std::os::unix::ffi::OsStrExt;
 
 use serde_json::{json, Value};
 
@@ -108,11 +109,12 @@ pub(crate) struct Style {
     pub(crate) raw: bool,
 }
 
-/// A value of one cell: a count of pages, of bytes, a name, or nothing.
+/// A value of one cell: a count of pages, of bytes, a file name (its bytes,
+/// which need not be UTF-8), or nothing.
 enum Cell {
     Pages(u64),
     Bytes(u64),
-    Text(String),
+    Name(Vec<u8>),
     Missing,
 }
 
@@ -128,7 +130,7 @@ fn cell(row: &Row, col: Column) -> Cell {
         Column::Res => Cell::Bytes(row.residency.resident_bytes()),
         Column::Pages => Cell::Pages(row.residency.resident_pages()),
         Column::Size => Cell::Bytes(row.size),
-        Column::File => Cell::Text(row.path.display().to_string()),
+        Column::File => Cell::Name(row.path.as_os_str().as_bytes().to_vec()),
         Column::Dirty => counted(|c| c.dirty, true),
         Column::DirtyPages => counted(|c| c.dirty, false),
         Column::Writeback => counted(|c| c.writeback, true),
@@ -140,13 +142,22 @@ fn cell(row: &Row, col: Column) -> Cell {
     }
 }
 
-fn text(c: &Cell, bytes: bool) -> String {
-    match c {
+/// A cell as the table shows it: a name escaped as libsmartcols does, so
+/// that a newline, a control byte or invalid UTF-8 in it cannot break the
+/// table's lines (`\x0a`, `\xff`), and with `--raw` every value escaped.
+fn text(c: &Cell, style: &Style) -> String {
+    let t = match c {
         Cell::Pages(n) => n.to_string(),
-        Cell::Bytes(n) if bytes => n.to_string(),
+        Cell::Bytes(n) if style.bytes => n.to_string(),
         Cell::Bytes(n) => human(*n),
-        Cell::Text(s) => s.clone(),
+        Cell::Name(b) if style.raw => return raw_escape(b),
+        Cell::Name(b) => return safe_escape(b),
         Cell::Missing => "-".to_string(),
+    };
+    if style.raw {
+        raw_escape(t.as_bytes())
+    } else {
+        t
     }
 }
 
@@ -162,12 +173,11 @@ pub(crate) fn write_table(
         lines.push(cols.iter().map(|c| c.name().to_string()).collect());
     }
     for r in rows {
-        lines.push(cols.iter().map(|&c| text(&cell(r, c), style.bytes)).collect());
+        lines.push(cols.iter().map(|&c| text(&cell(r, c), style)).collect());
     }
     if style.raw {
         for line in &lines {
-            let escaped: Vec<String> = line.iter().map(|s| raw_escape(s)).collect();
-            writeln!(out, "{}", escaped.join(" "))?;
+            writeln!(out, "{}", line.join(" "))?;
         }
         return Ok(());
     }
@@ -225,7 +235,9 @@ pub(crate) fn json(rows: &[&Row], cols: &[Column], bytes: bool) -> String {
                 Cell::Pages(n) => json!(n),
                 Cell::Bytes(n) if bytes => json!(n),
                 Cell::Bytes(n) => json!(human(n)),
-                Cell::Text(t) => json!(t),
+                // JSON strings are Unicode: bytes that are not UTF-8
+                // become U+FFFD (fincore prints them raw, which is not JSON).
+                Cell::Name(b) => json!(String::from_utf8_lossy(&b)),
                 Cell::Missing => Value::Null,
             };
             let comma = if j + 1 < cols.len() { "," } else { "" };
@@ -240,11 +252,30 @@ pub(crate) fn json(rows: &[&Row], cols: &[Column], bytes: bool) -> String {
     s
 }
 
+/// libsmartcols' escaping of the aligned table: a control byte or one not
+/// part of valid UTF-8 becomes `\xHH`; the rest is kept.
+fn safe_escape(s: &[u8]) -> String {
+    let mut o = String::with_capacity(s.len());
+    for chunk in s.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if c.is_control() && c.is_ascii() {
+                o.push_str(&format!("\\x{:02x}", c as u32));
+            } else {
+                o.push(c);
+            }
+        }
+        for b in chunk.invalid() {
+            o.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    o
+}
+
 /// libsmartcols' raw escaping: a space, a backslash or an unprintable byte
 /// becomes `\xHH`, so each line splits on spaces.
-fn raw_escape(s: &str) -> String {
+fn raw_escape(s: &[u8]) -> String {
     let mut o = String::with_capacity(s.len());
-    for b in s.bytes() {
+    for &b in s {
         if b == b' ' || b == b'\\' || !(0x21..0x7f).contains(&b) {
             o.push_str(&format!("\\x{b:02x}"));
         } else {

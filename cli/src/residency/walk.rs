@@ -11,9 +11,9 @@
 use std::collections::HashSet;
 use std::ffi::OsString;
 use std::fs::Metadata;
-use std::io::Read;
+use std::io::{BufRead, Read};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -27,39 +27,118 @@ pub(super) trait Log {
     fn warn(&mut self, msg: String);
 }
 
-/// The paths to look at, in order: each PATH, where `-` stands for the
-/// paths read from stdin (as vmtouch's `-b -`), then those of the `-b`
-/// list. A list holds one path a line, or NUL-separated with `-0`; empty
-/// entries are ignored.
-pub(super) fn inputs(paths: &[PathBuf], batch: Option<&Path>, nul: bool) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    for p in paths {
-        if p.as_os_str() == "-" {
-            out.extend(read_list(Path::new("-"), nul)?);
-        } else {
-            out.push(p.clone());
-        }
-    }
-    if let Some(b) = batch {
-        out.extend(read_list(b, nul)?);
-    }
-    Ok(out)
+/// The paths to look at, in order and read as they are needed: each PATH,
+/// where `-` stands for the paths read from stdin (as vmtouch's `-b -`),
+/// then those of the `-b` list. A list holds one path a line, or
+/// NUL-separated with `-0`; empty entries are ignored. A list is read one
+/// entry at a time, so an endless one (`yes /etc/hostname | xmmap
+/// residency -`) is measured as it comes, in bounded memory.
+pub(super) struct Inputs<'a> {
+    paths: std::slice::Iter<'a, PathBuf>,
+    batch: Option<&'a Path>,
+    nul: bool,
+    list: Option<List>,
 }
 
-fn read_list(list: &Path, nul: bool) -> Result<Vec<PathBuf>> {
-    let mut bytes = Vec::new();
-    if list.as_os_str() == "-" {
-        std::io::stdin().lock().read_to_end(&mut bytes).context("cannot read paths from stdin")?;
-    } else {
-        bytes = std::fs::read(list)
-            .with_context(|| format!("-b: cannot read the list of paths {}", list.display()))?;
+/// The longest entry of a list: far above `PATH_MAX`, so that only
+/// something that is not a list of paths is refused.
+const LONGEST: u64 = 1 << 20;
+
+/// A list of paths being read.
+struct List {
+    reader: Box<dyn BufRead>,
+    /// `stdin` or the `-b` file, for errors.
+    name: String,
+    buf: Vec<u8>,
+}
+
+impl<'a> Inputs<'a> {
+    pub(super) fn new(paths: &'a [PathBuf], batch: Option<&'a Path>, nul: bool) -> Inputs<'a> {
+        Inputs { paths: paths.iter(), batch, nul, list: None }
     }
-    let sep = if nul { 0 } else { b'\n' };
-    Ok(bytes
-        .split(|&b| b == sep)
-        .filter(|p| !p.is_empty())
-        .map(|p| PathBuf::from(OsString::from_vec(p.to_vec())))
-        .collect())
+}
+
+impl Iterator for Inputs<'_> {
+    type Item = Result<PathBuf>;
+
+    fn next(&mut self) -> Option<Result<PathBuf>> {
+        loop {
+            if let Some(list) = &mut self.list {
+                match list.next_entry(self.nul) {
+                    Ok(Some(p)) => return Some(Ok(p)),
+                    Ok(None) => self.list = None,
+                    Err(e) => {
+                        self.list = None;
+                        return Some(Err(e));
+                    }
+                }
+            }
+            let list = if let Some(p) = self.paths.next() {
+                if p.as_os_str() != "-" {
+                    return Some(Ok(p.clone()));
+                }
+                Path::new("-")
+            } else {
+                self.batch.take()?
+            };
+            match List::open(list) {
+                Ok(l) => self.list = Some(l),
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+}
+
+impl List {
+    fn open(list: &Path) -> Result<List> {
+        let (reader, name): (Box<dyn BufRead>, String) = if list.as_os_str() == "-" {
+            (Box::new(std::io::stdin().lock()), "stdin".to_string())
+        } else {
+            let f = std::fs::File::open(list)
+                .with_context(|| format!("-b: cannot read the list of paths {}", list.display()))?;
+            (Box::new(std::io::BufReader::new(f)), list.display().to_string())
+        };
+        Ok(List { reader, name, buf: Vec::new() })
+    }
+
+    /// The next non-empty entry, `None` at the end of the list.
+    fn next_entry(&mut self, nul: bool) -> Result<Option<PathBuf>> {
+        let sep = if nul { 0 } else { b'\n' };
+        loop {
+            self.buf.clear();
+            let n = (&mut self.reader)
+                .take(LONGEST + 1)
+                .read_until(sep, &mut self.buf)
+                .with_context(|| format!("cannot read paths from {}", self.name))?;
+            if n == 0 {
+                return Ok(None);
+            }
+            if self.buf.last() == Some(&sep) {
+                self.buf.pop();
+            } else if self.buf.len() as u64 > LONGEST {
+                anyhow::bail!(
+                    "{}: an entry longer than {LONGEST} bytes: not a list of paths{}",
+                    self.name,
+                    if nul { "" } else { " one a line (NUL-separated needs -0)" }
+                );
+            }
+            if let Some(p) = entry(&self.buf, nul) {
+                return Ok(Some(p));
+            }
+        }
+    }
+}
+
+/// One entry of a list as a path, `None` for an empty one. A line ends at
+/// a NUL byte, as in vmtouch (C strings), so a trailing NUL does not make
+/// the path unopenable; with `-0` the newline a list ends with is dropped.
+fn entry(p: &[u8], nul: bool) -> Option<PathBuf> {
+    let p = if nul {
+        p.strip_suffix(b"\n").unwrap_or(p)
+    } else {
+        p.split(|&b| b == 0).next().unwrap_or(p)
+    };
+    (!p.is_empty()).then(|| PathBuf::from(OsString::from_vec(p.to_vec())))
 }
 
 /// The options that decide which files count.
@@ -86,8 +165,8 @@ pub(super) struct Walker {
 }
 
 impl Walker {
-    /// Walks `root` and calls `each` with every regular file that passes
-    /// the filters.
+    /// Walks `root` and calls `each` with every regular file or block device
+    /// that passes the filters.
     pub(super) fn walk(
         &mut self,
         root: &Path,
@@ -160,7 +239,9 @@ impl Walker {
                 }
                 continue;
             }
-            if !ft.is_file() {
+            // Block devices count, as in vmtouch; character devices,
+            // FIFOs and sockets have no page cache to count.
+            if !ft.is_file() && !ft.is_block_device() {
                 log.note(format!("{}: not a regular file, skipped", path.display()));
                 continue;
             }
