@@ -1104,7 +1104,7 @@ fn residency_cachestat_columns_show_dirty_pages() {
     if first == "-" {
         return skipped(
             "residency_cachestat_columns_show_dirty_pages",
-            "no cachestat(2) (Linux < 6.5)",
+            "no cachestat(2) here (Linux before 6.5, or the POSIX backend)",
         );
     }
     // Written, not synced: dirty unless writeback ran in between.
