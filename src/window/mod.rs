@@ -30,6 +30,11 @@
 //!   ([`ErrorKind::FileChanged`]). As in git, a file's descriptor is also
 //!   closed once one window maps all of it. Closing a descriptor never
 //!   unmaps a window.
+//! - Short reads by `pread` ([`WindowConfig::pread_below`]) use a
+//!   descriptor of the reading thread's lock stripe, opened by path and
+//!   checked the same way, so threads do not contend on one open file's
+//!   reference count ([`WindowConfig::per_thread_descriptors`]); these
+//!   count towards `max_open_files` and are closed first.
 //! - [`WindowCache::close`] gives up one file: its unused windows are
 //!   unmapped and its descriptor closed; a window a cursor pins stays
 //!   mapped for that cursor until released, and is then evicted first.

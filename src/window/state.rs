@@ -73,7 +73,8 @@ pub struct WindowStats {
     pub mapped: u64,
     /// The most bytes mapped at once.
     pub peak_mapped: u64,
-    /// Descriptors open now.
+    /// Descriptors open now, those of
+    /// [`per_thread_descriptors`](super::WindowConfig::per_thread_descriptors) included.
     pub open_files: usize,
     /// The most descriptors open at once.
     pub peak_open_files: usize,
