@@ -103,7 +103,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         scattered.swap(i, (rng.next_u64() % (i as u64 + 1)) as usize);
     }
     if std::env::var("XMMAP_BENCH_ONLY").is_ok_and(|v| v == "threads") {
-        threads(&path, &file, len, &mut rng, &scattered, &[0, 3, 1, 4, 2])?;
+        threads(&path, &file, len, &mut rng, &scattered, &[0, 3, 1, 5, 4, 2])?;
         // SAFETY: this benchmark blocks no signals and installs no handlers.
         unsafe { xmmap::guard::assume_signals_untouched() };
         println!("with xmmap::guard::assume_signals_untouched():");
@@ -225,7 +225,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     drop(cursor);
     println!("{}", cache.stats());
 
-    threads(&path, &file, len, &mut rng, &scattered, &[0, 3, 1, 4, 2])?;
+    threads(&path, &file, len, &mut rng, &scattered, &[0, 3, 1, 5, 4, 2])?;
     crossover(&path, &file, len, &mut rng)?;
 
     // The same with the guard's signal checks skipped (process-wide, so
@@ -339,7 +339,8 @@ fn random_rows(
 /// `vias` (0 pread, 1 read_at, 2 cursors, 3 pread from a descriptor each
 /// thread opens: the kernel then shares no open file's reference count
 /// between them; 4 read_at with `pread_below(0)`, which copies from the
-/// window whether the signal checks are on or not).
+/// window whether the signal checks are on or not; 5 read_at with
+/// `per_thread_descriptors(false)`, whose `pread`s share one descriptor).
 fn threads(
     path: &std::path::Path,
     file: &File,
@@ -357,6 +358,10 @@ fn threads(
     config.window_size(len).mapped_limit(len).pread_below(0);
     let copying = config.build()?;
     let hc = copying.open(path)?;
+    let mut config = WindowConfig::new();
+    config.window_size(len).mapped_limit(len).per_thread_descriptors(false);
+    let shared = config.build()?;
+    let hs = shared.open(path)?;
     // Map its window (a cursor maps without admission).
     // SAFETY: nothing writes the bench file.
     black_box(unsafe { copying.cursor(hc)? }.at(0)?[0]);
@@ -367,7 +372,7 @@ fn threads(
         let t = Instant::now();
         std::thread::scope(|s| {
             for k in 0..threads {
-                let (cache, copying, offsets) = (&cache, &copying, &offsets);
+                let (cache, copying, shared, offsets) = (&cache, &copying, &shared, &offsets);
                 s.spawn(move || {
                     let mut buf = vec![0u8; BLOCK];
                     // SAFETY: nothing writes the bench file.
@@ -389,6 +394,9 @@ fn threads(
                             }
                             1 => {
                                 cache.read_at(h, off, &mut buf).expect("read_at");
+                            }
+                            5 => {
+                                shared.read_at(hs, off, &mut buf).expect("read_at");
                             }
                             _ => {
                                 let bytes = cur.at(off).expect("at");
@@ -420,6 +428,7 @@ fn threads(
                 "cursors",
                 "pread, a descriptor per thread",
                 "read_at copying from the window (pread_below(0))",
+                "read_at, one shared descriptor (per_thread_descriptors(false))",
             ][usize::from(via)],
             one / median(two),
             one * 1e9 / offsets.len() as f64,

@@ -61,6 +61,7 @@ pub struct WindowConfig {
     limit: Option<Limit>,
     admission: bool,
     pread_below: usize,
+    per_thread_descriptors: bool,
 }
 
 impl Default for WindowConfig {
@@ -82,6 +83,7 @@ impl WindowConfig {
             limit: None,
             admission: true,
             pread_below: DEFAULT_PREAD_BELOW,
+            per_thread_descriptors: true,
         }
     }
 
@@ -158,6 +160,22 @@ impl WindowConfig {
         self
     }
 
+    /// Whether the reads that [`pread_below`](Self::pread_below) sends to
+    /// `pread` use a descriptor of the reading thread's lock stripe (on by
+    /// default): each is opened by path the first time that stripe reads
+    /// the file and checked to be the same file (device, inode, not
+    /// shorter), else the file's one descriptor serves. In a
+    /// multi-threaded process the kernel writes a reference count in the
+    /// open file for every `pread`, so threads sharing one descriptor
+    /// contend on it. These descriptors count towards `max_open_files`: at
+    /// the budget the shared one serves, and a file that needs a
+    /// descriptor reopened first closes them. [`WindowCache::close`] and
+    /// dropping the cache close them.
+    pub fn per_thread_descriptors(&mut self, on: bool) -> &mut Self {
+        self.per_thread_descriptors = on;
+        self
+    }
+
     /// Sets `name` (`window_size`, `mapped_limit`, `max_open_files`,
     /// `overlap` or `pread_below`) from text, with the size syntax of [`Limit`].
     ///
@@ -223,6 +241,7 @@ impl WindowConfig {
             limit: self.limit,
             admission: self.admission,
             pread_below: if self.admission { self.pread_below } else { 0 },
+            per_thread_descriptors: self.per_thread_descriptors,
         };
         Ok(WindowCache {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
@@ -260,6 +279,7 @@ pub(super) struct Resolved {
     pub(super) admission: bool,
     /// `pread_below`, 0 without admission.
     pub(super) pread_below: usize,
+    pub(super) per_thread_descriptors: bool,
 }
 
 #[cfg(test)]

@@ -30,6 +30,11 @@
 //!   ([`ErrorKind::FileChanged`]). As in git, a file's descriptor is also
 //!   closed once one window maps all of it. Closing a descriptor never
 //!   unmaps a window.
+//! - Short reads by `pread` ([`WindowConfig::pread_below`]) use a
+//!   descriptor of the reading thread's lock stripe, opened by path and
+//!   checked the same way, so threads do not contend on one open file's
+//!   reference count ([`WindowConfig::per_thread_descriptors`]); these
+//!   count towards `max_open_files` and are closed first.
 //! - [`WindowCache::close`] gives up one file: its unused windows are
 //!   unmapped and its descriptor closed; a window a cursor pins stays
 //!   mapped for that cursor until released, and is then evicted first.
@@ -147,7 +152,8 @@ pub use state::WindowStats;
 use config::Resolved;
 use lock::{ReadGuard, StripedLock, WriteGuard};
 use state::{
-    beyond_end, copy_out, FileEntry, GhostMiss, Need, Plan, Seen, Stamp, State, Step, Window,
+    beyond_end, copy_out, no_stripe_fds, FileEntry, GhostMiss, Need, Plan, Seen, Stamp, State,
+    Step, Window,
 };
 
 /// A file in a [`WindowCache`]: a small copyable handle that
@@ -314,6 +320,7 @@ impl WindowCache {
             windows: BTreeMap::new(),
             last_used: Stamp::new(now),
             closed: false,
+            stripe_fds: no_stripe_fds(),
         });
         st.fd_opened();
         Ok(WindowFile { cache: self.id, index: st.files.len() - 1, len: info.size })
@@ -545,6 +552,8 @@ impl WindowCache {
             mapped_reads: st.c.mapped_reads + shared_mapped_reads,
             pread_reads: st.c.pread_reads + shared_pread_reads,
             pinned_windows: pinned,
+            open_files: st.open_files(),
+            peak_open_files: st.c.peak_open_files.max(st.peak_with_stripes.load(Ordering::Relaxed)),
             ..st.c
         }
     }

@@ -6,8 +6,8 @@ use std::fmt;
 use std::fs::File;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use super::config::Resolved;
 use super::geometry::{close_rank, least_recently_used, serves_until, window_for};
@@ -73,7 +73,8 @@ pub struct WindowStats {
     pub mapped: u64,
     /// The most bytes mapped at once.
     pub peak_mapped: u64,
-    /// Descriptors open now.
+    /// Descriptors open now, those of
+    /// [`per_thread_descriptors`](super::WindowConfig::per_thread_descriptors) included.
     pub open_files: usize,
     /// The most descriptors open at once.
     pub peak_open_files: usize,
@@ -251,6 +252,18 @@ pub(super) struct FileEntry {
     pub(super) last_used: Stamp,
     /// Closed by [`WindowCache::close`](super::WindowCache::close): the handle no longer reads.
     pub(super) closed: bool,
+    /// The descriptors of [`WindowConfig::per_thread_descriptors`](super::WindowConfig::per_thread_descriptors),
+    /// one per lock stripe, opened under the lock held for reading;
+    /// `None` once tried and refused (over budget, not the same file, an
+    /// error), until a writer clears them.
+    pub(super) stripe_fds: StripeFds,
+}
+
+/// One lazily opened descriptor per lock stripe.
+pub(super) type StripeFds = Box<[OnceLock<Option<Arc<File>>>; STRIPES]>;
+
+pub(super) fn no_stripe_fds() -> StripeFds {
+    Box::new(std::array::from_fn(|_| OnceLock::new()))
 }
 
 impl FileEntry {
@@ -436,6 +449,11 @@ pub(super) struct State {
     /// Behind a mutex of their own, so that a miss `pread` serves needs the
     /// cache's lock only for reading (see [`State::ghost_miss`]).
     pub(super) ghosts: Mutex<Ghosts>,
+    /// Descriptors open in the files' `stripe_fds`, counted with
+    /// `c.open_files` against `max_open_files`.
+    pub(super) stripe_open: AtomicUsize,
+    /// The most descriptors open at once, these included.
+    pub(super) peak_with_stripes: AtomicUsize,
 }
 
 impl State {
@@ -477,7 +495,7 @@ impl State {
             if let Some(fd) = &entry.fd {
                 entry.last_used.touch(now);
                 self.shared.add_pread();
-                return Some(Seen::Pread(fd));
+                return Some(Seen::Pread(self.stripe_fd(cfg, entry).unwrap_or(fd)));
             }
         }
         let slot = entry.find(offset, cfg.window, cfg.overlap)?;
@@ -540,6 +558,55 @@ impl State {
         while self.evict_one(victims) {}
     }
 
+    /// This thread's stripe's descriptor of `entry`, opened on first use if
+    /// the budget allows and checked to be the same file; `None` where the
+    /// shared descriptor serves.
+    fn stripe_fd<'a>(&self, cfg: &Resolved, entry: &'a FileEntry) -> Option<&'a Arc<File>> {
+        if !cfg.per_thread_descriptors {
+            return None;
+        }
+        let path = entry.path.as_ref()?;
+        let open = || {
+            // Writers are excluded, so `c.open_files` holds still; other
+            // readers may reserve meanwhile, hence the compare and swap.
+            let held = self.c.open_files;
+            let reserved =
+                self.stripe_open.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                    (held + n < cfg.max_open_files).then_some(n + 1)
+                });
+            let n = reserved.ok()?;
+            self.peak_with_stripes.fetch_max(held + n + 1, Ordering::Relaxed);
+            let file = File::open(path).ok().filter(|f| {
+                check_identity(f, &entry.name, entry.dev, entry.ino, entry.len).is_ok()
+            });
+            if file.is_none() {
+                self.stripe_open.fetch_sub(1, Ordering::Relaxed);
+            }
+            file.map(Arc::new)
+        };
+        entry.stripe_fds[stripe()].get_or_init(open).as_ref()
+    }
+
+    /// Closes the stripes' descriptors of every file (or of file `only`),
+    /// so that they may be tried again.
+    pub(super) fn close_stripe_fds(&mut self, only: Option<usize>) {
+        for (i, entry) in self.files.iter_mut().enumerate() {
+            if only.is_some_and(|f| f != i) {
+                continue;
+            }
+            for slot in entry.stripe_fds.iter_mut() {
+                if let Some(Some(_)) = slot.take() {
+                    *self.stripe_open.get_mut() -= 1;
+                }
+            }
+        }
+    }
+
+    /// Descriptors open now, the stripes' included.
+    pub(super) fn open_files(&self) -> usize {
+        self.c.open_files + self.stripe_open.load(Ordering::Relaxed)
+    }
+
     /// Closes one descriptor other than `except`'s; `false` if none can be.
     pub(super) fn close_one(&mut self, except: Option<usize>) -> bool {
         let pick = self
@@ -564,12 +631,15 @@ impl State {
     }
 
     pub(super) fn make_room_for_fd(&mut self, cfg: &Resolved, except: Option<usize>) {
+        if self.open_files() >= cfg.max_open_files {
+            self.close_stripe_fds(None);
+        }
         while self.c.open_files >= cfg.max_open_files && self.close_one(except) {}
     }
 
     pub(super) fn fd_opened(&mut self) {
         self.c.open_files += 1;
-        self.c.peak_open_files = self.c.peak_open_files.max(self.c.open_files);
+        self.c.peak_open_files = self.c.peak_open_files.max(self.open_files());
     }
 
     /// The descriptor of file `f`, reopened and checked if it was closed.
@@ -726,6 +796,7 @@ impl State {
     /// mapped for their holders, first in line for eviction.
     pub(super) fn close(&mut self, f: usize, victims: &mut Vec<Arc<Window>>) {
         self.ghosts.get_mut().unwrap_or_else(PoisonError::into_inner).forget_file(f);
+        self.close_stripe_fds(Some(f));
         let entry = &mut self.files[f];
         entry.closed = true;
         if entry.fd.take().is_some() {

@@ -881,3 +881,133 @@ fn copies_out_of_windows_survive_evictions_and_a_close_on_other_threads() {
     cache.evict_unused();
     assert_eq!(cache.stats().open_windows, 0);
 }
+
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").expect("/proc/self/fd").count()
+}
+
+/// Short reads from `threads` new threads (each on a lock stripe of its
+/// own), checked against `byte_at(0, _)`.
+fn short_reads_from_threads(cache: &WindowCache, h: WindowFile, len: u64, threads: u64) {
+    std::thread::scope(|s| {
+        for t in 0..threads {
+            s.spawn(move || {
+                let mut rng = Rng(0x7e57 + t);
+                let mut buf = [0u8; 100];
+                for _ in 0..200 {
+                    let off = rng.below(len - buf.len() as u64);
+                    cache.read_exact_at(h, off, &mut buf).unwrap();
+                    for (i, &b) in buf.iter().enumerate() {
+                        assert_eq!(b, byte_at(0, off + i as u64), "at {off}+{i}");
+                    }
+                }
+            });
+        }
+    });
+}
+
+/// The descriptors that short reads by `pread` open per lock stripe
+/// (`per_thread_descriptors`): counted in `open_files` and against
+/// `max_open_files`, never opened on a file renamed over the path, closed by
+/// `close` (also while other threads read) and by dropping the cache. Run in
+/// a child, alone, so that /proc/self/fd counts only this test's
+/// descriptors and the guarded copy still costs system calls (`pread_below`
+/// is in force).
+#[test]
+fn per_thread_descriptors_are_counted_checked_and_closed() {
+    let name = this_test!();
+    if !is_child(name) {
+        let status = run_child(name);
+        assert_eq!(status.code(), Some(42), "child: {status:?}");
+        return;
+    }
+    let len = 40 * page();
+    let data: Vec<u8> = (0..len).map(|o| byte_at(0, o)).collect();
+    let f = TempFile::with(&data);
+    let before = open_fds();
+    {
+        // One descriptor each for 4 threads, beside the file's own.
+        let cache = WindowConfig::new().build().unwrap();
+        let h = cache.open(&f.path).unwrap();
+        short_reads_from_threads(&cache, h, len, 4);
+        let s = cache.stats();
+        assert_eq!((s.open_files, s.peak_open_files), (5, 5), "{s}");
+        assert_eq!(open_fds(), before + 5);
+        cache.close(h).unwrap();
+        assert_eq!(cache.stats().open_files, 0);
+        assert_eq!(open_fds(), before);
+
+        // Switched off: the one descriptor serves every thread.
+        let cache = WindowConfig::new().per_thread_descriptors(false).build().unwrap();
+        let h = cache.open(&f.path).unwrap();
+        short_reads_from_threads(&cache, h, len, 4);
+        assert_eq!(cache.stats().open_files, 1);
+
+        // Within the budget of two: one more descriptor at most.
+        let cache = WindowConfig::new().max_open_files(2).build().unwrap();
+        let h = cache.open(&f.path).unwrap();
+        short_reads_from_threads(&cache, h, len, 4);
+        let s = cache.stats();
+        assert_eq!((s.open_files, s.peak_open_files), (2, 2), "{s}");
+        // A second file needs a descriptor: the stripe's goes first.
+        let g = TempFile::with(&data);
+        let hg = cache.open(&g.path).unwrap();
+        let s = cache.stats();
+        assert_eq!((s.open_files, s.closes), (2, 0), "{s}");
+        short_reads_from_threads(&cache, hg, len, 2);
+        assert!(cache.stats().open_files <= 2);
+        drop(g);
+
+        // Dropping a cache closes its stripes' descriptors.
+        let cache = WindowConfig::new().build().unwrap();
+        let h = cache.open(&f.path).unwrap();
+        short_reads_from_threads(&cache, h, len, 3);
+        assert_eq!(cache.stats().open_files, 4);
+    }
+    assert_eq!(open_fds(), before, "descriptors leaked");
+
+    // A file renamed over the path is not opened: the reads go on from
+    // the file the cache opened, through its one descriptor.
+    let replaced = TempFile::with(&data);
+    let cache = WindowConfig::new().build().unwrap();
+    let h = cache.open(&replaced.path).unwrap();
+    let newer = TempFile::with(&vec![0xee; len as usize]);
+    std::fs::rename(&newer.path, &replaced.path).unwrap();
+    short_reads_from_threads(&cache, h, len, 4);
+    assert_eq!(cache.stats().open_files, 1);
+    drop(cache);
+
+    // Closed while other threads read: each read is right or refused.
+    let cache = WindowConfig::new().build().unwrap();
+    let h = cache.open(&f.path).unwrap();
+    std::thread::scope(|s| {
+        for t in 0..3u64 {
+            let cache = &cache;
+            s.spawn(move || {
+                let mut rng = Rng(0xc105e + t);
+                let mut buf = [0u8; 64];
+                let mut refused = false;
+                for _ in 0..20_000 {
+                    let off = rng.below(len - buf.len() as u64);
+                    match cache.read_exact_at(h, off, &mut buf) {
+                        Ok(()) => {
+                            assert!(!refused, "a read after the close");
+                            assert_eq!(buf[0], byte_at(0, off), "at {off}");
+                        }
+                        Err(e) => {
+                            assert!(e.to_string().contains("closed"), "{e}");
+                            refused = true;
+                        }
+                    }
+                }
+            });
+        }
+        std::thread::yield_now();
+        cache.close(h).unwrap();
+    });
+    assert_eq!(cache.stats().open_files, 0);
+    drop(cache);
+    drop(replaced);
+    assert_eq!(open_fds(), before, "descriptors leaked");
+    std::process::exit(42);
+}
