@@ -95,6 +95,10 @@ use linux as backend;
 
 #[cfg(any(target_os = "macos", target_os = "freebsd", all(target_os = "linux", xmmap_posix)))]
 mod posix;
+
+// The rustix calls both Unix backends make alike.
+#[cfg(any(target_os = "linux", target_os = "android", target_os = "macos", target_os = "freebsd"))]
+mod unix;
 #[cfg(any(target_os = "macos", target_os = "freebsd", all(target_os = "linux", xmmap_posix)))]
 use posix as backend;
 

@@ -6,13 +6,14 @@ use std::io;
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 
-use rustix::mm::{self, MapFlags, MprotectFlags, MremapFlags, MsyncFlags, ProtFlags};
+use rustix::mm::{self, MapFlags, MprotectFlags, MremapFlags, ProtFlags};
 
-use super::{FileInfo, FileKind, FsKind, Madv, Resource, Rlimit};
+use super::{FileInfo, FileKind, FsKind, Madv};
 
 mod cpu;
 pub(crate) use cpu::*;
 mod errno;
+pub(crate) use super::unix::*;
 pub(crate) use errno::Errno;
 mod guard;
 mod proc;
@@ -23,24 +24,6 @@ pub(crate) use proc::*;
 mod seals;
 #[cfg_attr(not(feature = "memmap2-compat"), allow(unused_imports))] // used by compat only
 pub(crate) use seals::*;
-
-/// `sysconf(_SC_PAGESIZE)`, read from the auxiliary vector.
-///
-/// # References
-/// - [getpagesize(2)](https://man7.org/linux/man-pages/man2/getpagesize.2.html)
-#[inline]
-pub(crate) fn page_size() -> usize {
-    rustix::param::page_size()
-}
-
-/// The multiple that `mmap`'s offset must be: the page size.
-///
-/// # References
-/// - [mmap(2)](https://man7.org/linux/man-pages/man2/mmap.2.html)
-#[inline]
-pub(crate) fn offset_granularity() -> usize {
-    page_size()
-}
 
 /// `mmap(addr, len, prot, flags, fd, offset)`; `fd == None` adds `MAP_ANONYMOUS`.
 ///
@@ -73,19 +56,6 @@ pub(crate) unsafe fn mmap(
         }
     };
     Ok(ptr.cast())
-}
-
-/// `munmap(ptr, len)`.
-///
-/// # References
-/// - [munmap(2)](https://man7.org/linux/man-pages/man2/munmap.2.html)
-///
-/// # Safety
-/// - `ptr..ptr+len` must be a range the caller mapped and no longer uses.
-pub(crate) unsafe fn munmap(ptr: *mut u8, len: usize) -> io::Result<()> {
-    // SAFETY: the caller owns the range and holds no references into it.
-    unsafe { mm::munmap(ptr.cast(), len)? };
-    Ok(())
 }
 
 /// `mprotect(ptr, len, prot)`.
@@ -147,46 +117,6 @@ pub(crate) unsafe fn madvise(ptr: *mut u8, len: usize, advice: Madv) -> io::Resu
     };
     // SAFETY: the caller owns the range and accepts the advice's effect.
     unsafe { mm::madvise(ptr.cast(), len, advice)? };
-    Ok(())
-}
-
-/// `msync(ptr, len, MS_SYNC or MS_ASYNC)`.
-///
-/// # References
-/// - [msync(2)](https://man7.org/linux/man-pages/man2/msync.2.html)
-///
-/// # Safety
-/// - `ptr` must be page aligned and `ptr..ptr+len` mapped by the caller.
-pub(crate) unsafe fn msync(ptr: *mut u8, len: usize, sync: bool) -> io::Result<()> {
-    let flags = if sync { MsyncFlags::SYNC } else { MsyncFlags::ASYNC };
-    // SAFETY: msync does not change memory contents; the caller owns the range.
-    unsafe { mm::msync(ptr.cast(), len, flags)? };
-    Ok(())
-}
-
-/// `mlock(ptr, len)`.
-///
-/// # References
-/// - [mlock(2)](https://man7.org/linux/man-pages/man2/mlock.2.html)
-///
-/// # Safety
-/// - `ptr..ptr+len` must be mapped by the caller.
-pub(crate) unsafe fn mlock(ptr: *mut u8, len: usize) -> io::Result<()> {
-    // SAFETY: locking does not change contents; the caller owns the range.
-    unsafe { mm::mlock(ptr.cast(), len)? };
-    Ok(())
-}
-
-/// `munlock(ptr, len)`.
-///
-/// # References
-/// - [munlock(2)](https://man7.org/linux/man-pages/man2/munlock.2.html)
-///
-/// # Safety
-/// - `ptr..ptr+len` must be mapped by the caller.
-pub(crate) unsafe fn munlock(ptr: *mut u8, len: usize) -> io::Result<()> {
-    // SAFETY: unlocking does not change contents; the caller owns the range.
-    unsafe { mm::munlock(ptr.cast(), len)? };
     Ok(())
 }
 
@@ -264,42 +194,10 @@ pub(crate) fn fs_kind(file: &File) -> io::Result<FsKind> {
     })
 }
 
-/// `fcntl(fd, F_GETFL) & O_ACCMODE`, as (readable, writable).
-///
-/// # References
-/// - [fcntl(2)](https://man7.org/linux/man-pages/man2/fcntl.2.html)
-pub(crate) fn access_mode(file: &File) -> io::Result<(bool, bool)> {
-    let fl = rustix::fs::fcntl_getfl(file)?;
-    let acc = fl & rustix::fs::OFlags::ACCMODE;
-    Ok(if acc == rustix::fs::OFlags::RDWR {
-        (true, true)
-    } else if acc == rustix::fs::OFlags::WRONLY {
-        (false, true)
-    } else {
-        (true, false)
-    })
-}
-
 /// `readlink("/proc/self/fd/N")`: the path a descriptor was opened with, for
 /// error messages.
 pub(crate) fn fd_path(file: &File) -> Option<PathBuf> {
     std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())).ok()
-}
-
-/// `getrlimit(resource)`.
-///
-/// # References
-/// - [getrlimit(2)](https://man7.org/linux/man-pages/man2/getrlimit.2.html)
-pub(crate) fn getrlimit(resource: Resource) -> Rlimit {
-    use rustix::process::Resource as R;
-    let r = match resource {
-        Resource::Data => R::Data,
-        Resource::As => R::As,
-        Resource::Memlock => R::Memlock,
-        Resource::Nofile => R::Nofile,
-    };
-    let l = rustix::process::getrlimit(r);
-    Rlimit { current: l.current, maximum: l.maximum }
 }
 
 /// Whether the process has an effective capability that lifts

@@ -13,13 +13,14 @@ use std::fs::File;
 use std::io;
 use std::path::PathBuf;
 
-use rustix::mm::{self, MapFlags, MprotectFlags, MsyncFlags, ProtFlags};
+use rustix::mm::{self, MapFlags, MprotectFlags, ProtFlags};
 
-use super::{flags, prot, FileInfo, FileKind, FsKind, Madv, Resource, Rlimit};
+use super::{flags, prot, FileInfo, FileKind, FsKind, Madv};
 
 // The same newtype over rustix's errno as Linux's.
 #[path = "../linux/errno.rs"]
 mod errno;
+pub(crate) use super::unix::*;
 pub(crate) use errno::Errno;
 mod guard;
 pub(crate) use guard::*;
@@ -40,24 +41,6 @@ fn os_name() -> &'static str {
     } else {
         "this platform (the POSIX backend offers what macOS and FreeBSD share)"
     }
-}
-
-/// `sysconf(_SC_PAGESIZE)`: 4 KiB on x86_64, 16 KiB on Apple silicon.
-///
-/// # References
-/// - [getpagesize(3)](https://man.freebsd.org/cgi/man.cgi?query=getpagesize&sektion=3)
-#[inline]
-pub(crate) fn page_size() -> usize {
-    rustix::param::page_size()
-}
-
-/// The multiple that `mmap`'s offset must be: the page size.
-///
-/// # References
-/// - [mmap(2)](https://man.freebsd.org/cgi/man.cgi?query=mmap&sektion=2)
-#[inline]
-pub(crate) fn offset_granularity() -> usize {
-    page_size()
 }
 
 /// Linux's `PROT_*` bits as the platform's.
@@ -181,19 +164,6 @@ pub(crate) unsafe fn mmap(
     Ok(ptr.cast())
 }
 
-/// `munmap(ptr, len)`.
-///
-/// # References
-/// - [munmap(2)](https://man.freebsd.org/cgi/man.cgi?query=munmap&sektion=2)
-///
-/// # Safety
-/// - `ptr..ptr+len` must be a range the caller mapped and no longer uses.
-pub(crate) unsafe fn munmap(ptr: *mut u8, len: usize) -> io::Result<()> {
-    // SAFETY: the caller owns the range and holds no references into it.
-    unsafe { mm::munmap(ptr.cast(), len)? };
-    Ok(())
-}
-
 /// `mprotect(ptr, len, prot)`.
 ///
 /// # References
@@ -261,46 +231,6 @@ unsafe fn raw_madvise(ptr: *mut u8, len: usize, advice: i32) -> io::Result<()> {
     } else {
         Err(io::Error::last_os_error())
     }
-}
-
-/// `msync(ptr, len, MS_SYNC or MS_ASYNC)`.
-///
-/// # References
-/// - [msync(2)](https://man.freebsd.org/cgi/man.cgi?query=msync&sektion=2)
-///
-/// # Safety
-/// - `ptr` must be page aligned and `ptr..ptr+len` mapped by the caller.
-pub(crate) unsafe fn msync(ptr: *mut u8, len: usize, sync: bool) -> io::Result<()> {
-    let flags = if sync { MsyncFlags::SYNC } else { MsyncFlags::ASYNC };
-    // SAFETY: msync does not change memory contents; the caller owns the range.
-    unsafe { mm::msync(ptr.cast(), len, flags)? };
-    Ok(())
-}
-
-/// `mlock(ptr, len)`.
-///
-/// # References
-/// - [mlock(2)](https://man.freebsd.org/cgi/man.cgi?query=mlock&sektion=2)
-///
-/// # Safety
-/// - `ptr..ptr+len` must be mapped by the caller.
-pub(crate) unsafe fn mlock(ptr: *mut u8, len: usize) -> io::Result<()> {
-    // SAFETY: locking does not change contents; the caller owns the range.
-    unsafe { mm::mlock(ptr.cast(), len)? };
-    Ok(())
-}
-
-/// `munlock(ptr, len)`.
-///
-/// # References
-/// - [munlock(2)](https://man.freebsd.org/cgi/man.cgi?query=munlock&sektion=2)
-///
-/// # Safety
-/// - `ptr..ptr+len` must be mapped by the caller.
-pub(crate) unsafe fn munlock(ptr: *mut u8, len: usize) -> io::Result<()> {
-    // SAFETY: unlocking does not change contents; the caller owns the range.
-    unsafe { mm::munlock(ptr.cast(), len)? };
-    Ok(())
 }
 
 /// No `mremap` on macOS or FreeBSD: always `Unsupported`. Mapping anew and
@@ -396,22 +326,6 @@ pub(crate) fn fs_kind(file: &File) -> io::Result<FsKind> {
     }
 }
 
-/// `fcntl(fd, F_GETFL) & O_ACCMODE`, as (readable, writable).
-///
-/// # References
-/// - [fcntl(2)](https://man.freebsd.org/cgi/man.cgi?query=fcntl&sektion=2)
-pub(crate) fn access_mode(file: &File) -> io::Result<(bool, bool)> {
-    let fl = rustix::fs::fcntl_getfl(file)?;
-    let acc = fl & rustix::fs::OFlags::ACCMODE;
-    Ok(if acc == rustix::fs::OFlags::RDWR {
-        (true, true)
-    } else if acc == rustix::fs::OFlags::WRONLY {
-        (false, true)
-    } else {
-        (true, false)
-    })
-}
-
 /// The path a descriptor refers to, for error messages: `fcntl(fd,
 /// F_GETPATH)` on macOS, `fcntl(fd, F_KINFO)` on FreeBSD (13.1 and later),
 /// `readlink("/proc/self/fd/N")` on Linux. `None` when the system cannot
@@ -448,22 +362,6 @@ pub(crate) fn fd_path(file: &File) -> Option<PathBuf> {
         use std::os::fd::AsRawFd;
         std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())).ok()
     }
-}
-
-/// `getrlimit(resource)`.
-///
-/// # References
-/// - [getrlimit(2)](https://man.freebsd.org/cgi/man.cgi?query=getrlimit&sektion=2)
-pub(crate) fn getrlimit(resource: Resource) -> Rlimit {
-    use rustix::process::Resource as R;
-    let r = match resource {
-        Resource::Data => R::Data,
-        Resource::As => R::As,
-        Resource::Memlock => R::Memlock,
-        Resource::Nofile => R::Nofile,
-    };
-    let l = rustix::process::getrlimit(r);
-    Rlimit { current: l.current, maximum: l.maximum }
 }
 
 /// Whether the process may lock past `RLIMIT_MEMLOCK`: there is no
