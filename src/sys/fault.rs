@@ -40,13 +40,10 @@ use std::sync::OnceLock;
 
 use super::CopyError;
 
-/// The copy: `rep movsb` with `rcx` = `len`; returns the bytes not copied.
-///
-/// The labels are local to the `asm!` block, so no symbol is emitted and two
-/// versions of this crate link into one binary. Before copying, the block
-/// stores the addresses of its `rep movsb` and of the instruction after it in
-/// this thread's record, which is how the handler knows the fault is ours and
-/// where to resume. Rust guarantees the direction flag is clear on entry.
+/// The copy: the shared recording `rep movsb` (`sys::rep_movsb`), which
+/// stores the addresses of its `rep movsb` and of the instruction after it
+/// in this thread's record: that is how the handler knows the fault is ours
+/// and where to resume. Returns the bytes not copied.
 ///
 /// # Safety
 /// - As [`copy`], and `a` must be this thread's `ACTIVE`.
@@ -59,28 +56,9 @@ unsafe fn copy_asm(
     _map_is_src: bool,
     a: &Active,
 ) -> usize {
-    let left: usize;
-    // SAFETY: the caller vouches for both ranges; the two stores go to
-    // this thread's record, which outlives the block.
-    unsafe {
-        core::arch::asm!(
-            "lea {t}, [rip + 2f]",
-            "mov qword ptr [{f}], {t}",
-            "lea {t}, [rip + 3f]",
-            "mov qword ptr [{r}], {t}",
-            "2:",
-            "rep movsb",
-            "3:",
-            t = out(reg) _,
-            f = in(reg) a.fault_ip.as_ptr(),
-            r = in(reg) a.recover_ip.as_ptr(),
-            inout("rcx") len => left,
-            inout("rdi") dst => _,
-            inout("rsi") src => _,
-            options(nostack),
-        );
-    }
-    left
+    // SAFETY: the caller vouches for both ranges; the two cells are this
+    // thread's record, which outlives the copy.
+    unsafe { super::rep_movsb::copy(dst, src, len, a.fault_ip.as_ptr(), a.recover_ip.as_ptr()) }
 }
 
 /// The copy: bytes until the mapped side is 8-byte aligned, then 8-byte

@@ -126,6 +126,13 @@ use unsupported as backend;
 
 pub(crate) use backend::*;
 
+// x86_64's recording `rep movsb`, for the signal guard and Windows's.
+#[cfg(all(
+    target_arch = "x86_64",
+    any(target_os = "linux", target_os = "macos", target_os = "freebsd", windows)
+))]
+mod rep_movsb;
+
 // The signal-based guarded copy: Linux's on x86_64, the POSIX backend's on
 // x86_64 and aarch64.
 #[cfg(any(

@@ -149,37 +149,19 @@ unsafe extern "system" fn on_exception(info: *mut EXCEPTION_POINTERS) -> i32 {
     }
 }
 
-/// The copy: `rep movsb` with `rcx` = `len`; returns the bytes not copied.
-///
-/// Rust guarantees the direction flag is clear on entry.
+/// The copy: the shared recording `rep movsb` (`sys::rep_movsb`), with this
+/// thread's record; returns the bytes not copied.
 ///
 /// # Safety
 /// - As [`guarded_copy`], and `a` must be this thread's `ACTIVE`.
 #[cfg(target_arch = "x86_64")]
 #[inline(never)]
 unsafe fn copy_bytes(dst: *mut u8, src: *const u8, len: usize, a: &Active) -> usize {
-    let left: usize;
-    // SAFETY: the caller vouches for both ranges; the two stores go to
-    // this thread's record, which outlives the block.
+    // SAFETY: the caller vouches for both ranges; the two cells are this
+    // thread's record, which outlives the copy.
     unsafe {
-        core::arch::asm!(
-            "lea {t}, [rip + 2f]",
-            "mov qword ptr [{f}], {t}",
-            "lea {t}, [rip + 3f]",
-            "mov qword ptr [{r}], {t}",
-            "2:",
-            "rep movsb",
-            "3:",
-            t = out(reg) _,
-            f = in(reg) a.fault_ip[0].as_ptr(),
-            r = in(reg) a.recover_ip.as_ptr(),
-            inout("rcx") len => left,
-            inout("rdi") dst => _,
-            inout("rsi") src => _,
-            options(nostack),
-        );
+        crate::sys::rep_movsb::copy(dst, src, len, a.fault_ip[0].as_ptr(), a.recover_ip.as_ptr())
     }
-    left
 }
 
 /// The copy: a byte loop with `x2` = bytes left; a fault at the load (`2:`)
