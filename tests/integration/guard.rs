@@ -412,6 +412,17 @@ fn a_thread_blocking_every_signal_gets_truncated_not_killed() {
 
 extern "C" fn return_quietly(_sig: c_int, _info: *mut libc::siginfo_t, _ctx: *mut libc::c_void) {}
 
+/// Installs on SIGBUS a one-shot (`SA_RESETHAND`) handler that only returns.
+fn install_one_shot_quiet_sigbus() {
+    // SAFETY: all-zero is a valid sigaction; the handler only returns.
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = return_quietly as *const () as libc::sighandler_t;
+        sa.sa_flags = libc::SA_SIGINFO | libc::SA_RESETHAND;
+        assert_eq!(libc::sigaction(libc::SIGBUS, &sa, std::ptr::null_mut()), 0);
+    }
+}
+
 extern "C" fn exit_with_signal(sig: c_int) {
     // SAFETY: _exit is async-signal-safe.
     unsafe { libc::_exit(100 + sig) }
@@ -505,13 +516,7 @@ fn a_sent_sigbus_or_a_reset_disposition_leaves_the_guard_working() {
     if is_child(name) {
         let how = std::env::var("XMMAP_TEST_HOW").unwrap_or_default();
         if how == "kill" {
-            // SAFETY: all-zero is a valid sigaction; the handler only returns.
-            unsafe {
-                let mut sa: libc::sigaction = std::mem::zeroed();
-                sa.sa_sigaction = return_quietly as *const () as libc::sighandler_t;
-                sa.sa_flags = libc::SA_SIGINFO | libc::SA_RESETHAND;
-                assert_eq!(libc::sigaction(libc::SIGBUS, &sa, std::ptr::null_mut()), 0);
-            }
+            install_one_shot_quiet_sigbus();
         }
         let (_f, map) = truncated_map_with_guard_installed();
         // SAFETY: kill and signal with valid arguments.
@@ -540,13 +545,7 @@ fn a_sent_sigbus_or_a_reset_disposition_leaves_the_guard_working() {
 fn a_one_shot_previous_handler_runs_once_even_after_the_guard_reinstalls() {
     let name = this_test!();
     if is_child(name) {
-        // SAFETY: all-zero is a valid sigaction; the handler only returns.
-        unsafe {
-            let mut sa: libc::sigaction = std::mem::zeroed();
-            sa.sa_sigaction = return_quietly as *const () as libc::sighandler_t;
-            sa.sa_flags = libc::SA_SIGINFO | libc::SA_RESETHAND;
-            assert_eq!(libc::sigaction(libc::SIGBUS, &sa, std::ptr::null_mut()), 0);
-        }
+        install_one_shot_quiet_sigbus();
         let (_f, map) = truncated_map_with_guard_installed();
         // SAFETY: kill with valid arguments; the one-shot handler returns.
         assert_eq!(unsafe { libc::kill(libc::getpid(), libc::SIGBUS) }, 0);
