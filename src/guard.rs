@@ -77,18 +77,21 @@
 //! - other users of `SIGBUS`/`SIGSEGV` keep receiving their own faults;
 //! - many threads may run guarded copies at once (each has its own record).
 //!
-//! A handler installed *after* xmmap's receives faults first; it must chain
-//! to the previous handler (as xmmap does) for guarded copies to keep
-//! working. The previous handler is called as the kernel would have called
-//! it: with its `sa_mask` blocked, its SA_RESETHAND, SA_NODEFER and
-//! SA_SIGINFO honoured.
+//! The previous handler is called as the kernel would have called it: with
+//! its `sa_mask` blocked, its SA_RESETHAND, SA_NODEFER and SA_SIGINFO
+//! honoured. A handler installed *after* xmmap's receives faults first and
+//! is left in place: xmmap never takes the signal back from it, so it keeps
+//! receiving every fault, and guarded copies stop relying on the handler
+//! (on Linux the kernel copies instead; on macOS and FreeBSD a guarded copy
+//! is then `Unsupported`, saying why).
 //!
 //! Before each copy the thread's signal mask and the SIGBUS/SIGSEGV
 //! dispositions are asked of the kernel: a thread that blocks either signal
 //! (a `sigwait` or `signalfd` thread) gets the kernel's copy instead, since
-//! the kernel kills on a blocked fault; a handler replaced since (someone's
-//! `signal(SIGBUS, SIG_DFL)`, or Rust's resetting itself on a sent SIGBUS) is
-//! re-installed. These three system calls are most of what a guarded copy
+//! the kernel kills on a blocked fault; a disposition reset to the default
+//! since (someone's `signal(SIGBUS, SIG_DFL)`, or Rust's handler resetting
+//! itself on a sent SIGBUS) is re-installed, and any other one means the
+//! kernel's copy, as above. These three system calls are most of what a guarded copy
 //! costs beyond the copy itself; what they cost against `copy_from_slice`
 //! and `pread(2)`, measured with `cargo bench -p xmmap-bench --bench guard`,
 //! is in BENCHMARKS.md ("What the guard's signal checks cost"), kept there

@@ -28,8 +28,9 @@
 //! of the original signal exactly as it would have without xmmap.
 //!
 //! A fault the kernel cannot deliver (the thread blocks `SIGBUS` or
-//! `SIGSEGV`) kills the process, so callers ask [`fast_path_ready`] first
-//! and take another way when it says no.
+//! `SIGSEGV`) kills the process, and a fault that reaches a handler
+//! installed over ours may never reach ours, so callers ask
+//! [`fast_path_ready`] first and take another way when it says no.
 
 use std::cell::{Cell, UnsafeCell};
 use std::ffi::{c_int, c_void};
@@ -307,8 +308,21 @@ pub(crate) fn signals_assumed_untouched() -> bool {
     UNTOUCHED.load(Ordering::Relaxed)
 }
 
+/// Why a fault in a copy on this thread would not reach `on_fault` now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NotReady {
+    /// The thread blocks `SIGBUS` or `SIGSEGV`: the kernel would kill the
+    /// process on the fault instead of delivering it.
+    Blocked,
+    /// A handler (or "ignore") was installed over ours after we installed
+    /// it. It receives the fault first and may not chain to ours; it is
+    /// left in place.
+    Displaced,
+}
+
 /// Whether a fault in the copy on this thread would reach `on_fault`
-/// now; re-installs our handler where someone replaced it since.
+/// now; re-installs our handler where the disposition was reset to the
+/// default since.
 ///
 /// After [`assume_signals_untouched`] the answer is yes with no system
 /// call: the caller of that function promised what these checks look for.
@@ -319,37 +333,47 @@ pub(crate) fn signals_assumed_untouched() -> bool {
 /// on a blocked fault instead of delivering it) and the disposition
 /// (`signal(SIGBUS, SIG_DFL)`, or Rust's own handler resetting itself on a
 /// signal sent with `kill`). A cached answer could be stale by the time the
-/// copy faults. Re-installing keeps the disposition saved at the first
-/// install as the one faults that are not ours chain to.
-pub(crate) fn fast_path_ready() -> bool {
+/// copy faults.
+///
+/// A disposition reset to `SIG_DFL` is ours to take back: re-installing
+/// keeps the disposition saved at the first install as the one faults that
+/// are not ours chain to, and the default action for those faults is what
+/// that chain ends in anyway. Any other disposition was installed on
+/// purpose after ours (a crash reporter, a runtime, an "ignore"); taking
+/// it over would silently cut it off from every later fault, so it stays,
+/// and the answer is [`NotReady::Displaced`].
+pub(crate) fn fast_path_ready() -> Result<(), NotReady> {
     if signals_assumed_untouched() {
-        return true;
+        return Ok(());
     }
     // SAFETY: all-zero is a valid sigset_t and sigaction; the calls only
-    // query, or install `ours()`.
+    // query, or install `ours()` over SIG_DFL.
     unsafe {
         let mut mask: libc::sigset_t = std::mem::zeroed();
         if libc::pthread_sigmask(libc::SIG_BLOCK, std::ptr::null(), &mut mask) != 0 {
-            return false;
+            return Err(NotReady::Blocked);
         }
         if libc::sigismember(&mask, libc::SIGBUS) == 1
             || libc::sigismember(&mask, libc::SIGSEGV) == 1
         {
-            return false;
+            return Err(NotReady::Blocked);
         }
         for sig in [libc::SIGBUS, libc::SIGSEGV] {
             let mut cur: libc::sigaction = std::mem::zeroed();
             if libc::sigaction(sig, std::ptr::null(), &mut cur) != 0 {
-                return false;
+                return Err(NotReady::Displaced);
             }
-            if cur.sa_sigaction != on_fault as *const () as libc::sighandler_t
-                && libc::sigaction(sig, &ours(), std::ptr::null_mut()) != 0
+            if cur.sa_sigaction == on_fault as *const () as libc::sighandler_t {
+                continue;
+            }
+            if cur.sa_sigaction != libc::SIG_DFL
+                || libc::sigaction(sig, &ours(), std::ptr::null_mut()) != 0
             {
-                return false;
+                return Err(NotReady::Displaced);
             }
         }
     }
-    true
+    Ok(())
 }
 
 /// The `SIGBUS`/`SIGSEGV` handler.

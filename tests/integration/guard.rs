@@ -560,6 +560,59 @@ fn a_one_shot_previous_handler_runs_once_even_after_the_guard_reinstalls() {
     assert_eq!(signal_of(run_child(name)), Some(libc::SIGBUS));
 }
 
+/// The SIGBUS disposition as it is now.
+fn sigbus_handler_now() -> libc::sighandler_t {
+    // SAFETY: a query into an all-zero sigaction.
+    unsafe {
+        let mut cur: libc::sigaction = std::mem::zeroed();
+        assert_eq!(libc::sigaction(libc::SIGBUS, std::ptr::null(), &mut cur), 0);
+        cur.sa_sigaction
+    }
+}
+
+/// Regression: a handler installed over xmmap's (a crash reporter's, a
+/// runtime's, or "ignore") was replaced by xmmap's at the next guarded
+/// copy, and from then on never saw a fault again: the guard chained to the
+/// handler saved before it. It now stays installed and keeps its faults;
+/// guarded copies still report the truncation (the kernel copies them on
+/// Linux) or, on POSIX, are refused naming the handler in the way.
+#[test]
+fn a_handler_installed_over_ours_stays_installed_and_keeps_its_faults() {
+    let name = this_test!();
+    if is_child(name) {
+        let theirs = match std::env::var("XMMAP_TEST_THEIRS").unwrap_or_default().as_str() {
+            "handler" => exit_with_signal as *const () as libc::sighandler_t,
+            "ignore" => libc::SIG_IGN,
+            other => panic!("unknown XMMAP_TEST_THEIRS {other:?}"),
+        };
+        let (_f, map) = truncated_map_with_guard_installed();
+        // SAFETY: installs an async-signal-safe handler, or SIG_IGN.
+        unsafe {
+            let mut sa: libc::sigaction = std::mem::zeroed();
+            sa.sa_sigaction = theirs;
+            assert_eq!(libc::sigaction(libc::SIGBUS, &sa, std::ptr::null_mut()), 0);
+        }
+        for _ in 0..3 {
+            let page = page_size() as u64;
+            let r = map.read_at(page, &mut [0; 8]);
+            if POSIX {
+                assert_unsupported(r, "installed over xmmap's");
+            } else {
+                assert_eq!(*r.unwrap_err().kind(), ErrorKind::Truncated { offset: page });
+            }
+            assert_eq!(sigbus_handler_now(), theirs, "the guarded copy took SIGBUS back");
+        }
+        // Theirs gets the plain fault: it exits 100 + SIGBUS; under "ignore"
+        // the kernel kills with SIGBUS.
+        touch(&map, page_size());
+        std::process::exit(0);
+    }
+    let status = run_child_with(name, &[("XMMAP_TEST_THEIRS", "handler")]);
+    assert_eq!(status.code(), Some(100 + SIGBUS), "{status:?}");
+    let status = run_child_with(name, &[("XMMAP_TEST_THEIRS", "ignore")]);
+    assert_eq!(signal_of(status), Some(SIGBUS), "{status:?}");
+}
+
 /// Regression: the copy routine was `global_asm!` with a fixed global symbol
 /// (`xmmap_guard_copy_v1`), so two versions of xmmap in one binary failed to
 /// link with a duplicate symbol. The copy now has only local labels: no

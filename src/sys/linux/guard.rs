@@ -7,7 +7,8 @@
 //! copy for us with `process_vm_readv`/`process_vm_writev` on our own pid,
 //! which reports a missing page as `EFAULT` and a partial count
 //! (`guard_kernel`); x86_64 uses it too where a fault could not reach the
-//! handler (a thread that blocks `SIGBUS`/`SIGSEGV`).
+//! handler (a thread that blocks `SIGBUS`/`SIGSEGV`, or a handler someone
+//! installed over ours, which is left in place).
 
 use std::io;
 
@@ -48,13 +49,14 @@ pub(crate) unsafe fn guarded_copy(
     map_is_src: bool,
 ) -> Result<(), CopyError> {
     #[cfg(target_arch = "x86_64")]
-    if crate::sys::fault::fast_path_ready() {
+    if crate::sys::fault::fast_path_ready().is_ok() {
         // SAFETY: passed on to the caller; the handler is installed and a
         // fault reaches it.
         return unsafe { crate::sys::fault::copy(dst, src, len, map_is_src) };
     }
-    // A fault would not reach the handler (or there is none): the kernel
-    // copies instead.
+    // A fault would not reach the handler (the thread blocks the signal, or
+    // someone's handler was installed over it), or there is none: the
+    // kernel copies instead.
     // SAFETY: passed on to the caller.
     unsafe { kernel::copy(dst, src, len, map_is_src) }
 }

@@ -5,8 +5,10 @@
 //!
 //! These systems have no `process_vm_readv` to copy through when a fault
 //! could not reach the handler, so a thread that blocks `SIGBUS` or
-//! `SIGSEGV` gets `Unsupported` and no copy: a blocked fault kills the
-//! process. On other architectures every guarded copy is `Unsupported`.
+//! `SIGSEGV` gets `Unsupported` and no copy (a blocked fault kills the
+//! process), and so does every copy once someone installed a handler over
+//! xmmap's (it would get the fault first). On other architectures every
+//! guarded copy is `Unsupported`.
 //!
 //! macOS raises `SIGBUS` for some protection faults too; those are
 //! reported as `Bus` (so `Truncated`), not `Segv`.
@@ -29,8 +31,9 @@ pub(crate) fn guard_install() -> io::Result<()> {
 
 /// `memcpy(dst, src, len)` where a fault on the mapped side (`src` when
 /// `map_is_src`, else `dst`) stops the copy and is reported, not raised.
-/// On a thread that blocks `SIGBUS` or `SIGSEGV` nothing is copied and the
-/// error is `Os` of kind `Unsupported`.
+/// On a thread that blocks `SIGBUS` or `SIGSEGV`, or once a handler was
+/// installed over xmmap's (a reset to the default is taken back), nothing
+/// is copied and the error is `Os` of kind `Unsupported`.
 ///
 /// # References
 /// - [sigaction(2)](https://man.freebsd.org/cgi/man.cgi?query=sigaction&sektion=2)
@@ -49,13 +52,23 @@ pub(crate) unsafe fn guarded_copy(
 ) -> Result<(), CopyError> {
     #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     {
-        if !crate::sys::fault::fast_path_ready() {
-            return Err(CopyError::Os(io::Error::new(
-                io::ErrorKind::Unsupported,
+        use crate::sys::fault::NotReady;
+        let why = match crate::sys::fault::fast_path_ready() {
+            Ok(()) => None,
+            Err(NotReady::Blocked) => Some(
                 "this thread blocks SIGBUS or SIGSEGV, so a fault in the copy would kill the \
                  process, and this platform has no kernel copy to use instead; unblock them \
                  on this thread or read the file with pread",
-            )));
+            ),
+            Err(NotReady::Displaced) => Some(
+                "a SIGBUS or SIGSEGV handler was installed over xmmap's, so a fault in the \
+                 copy would reach it and not xmmap's, and this platform has no kernel copy \
+                 to use instead; install it before xmmap's first guarded copy (xmmap chains \
+                 to it) or read the file with pread",
+            ),
+        };
+        if let Some(why) = why {
+            return Err(CopyError::Os(io::Error::new(io::ErrorKind::Unsupported, why)));
         }
         // SAFETY: passed on to the caller; the handler is installed and a
         // fault reaches it.
