@@ -66,12 +66,13 @@ pub(crate) fn run(args: &Args, globals: &Globals) -> Result<ExitCode> {
             0
         };
         let Some(start) = base.checked_add(args.offset).filter(|&s| s <= size) else {
-            eprintln!(
+            let msg = format!(
                 "xmmap: {name}: cannot skip to offset {}: the file has {} bytes{}",
                 args.offset,
                 size.saturating_sub(base),
                 if base > 0 { " after the position of standard input" } else { "" }
             );
+            eprintln!("{}", crate::printable(&msg));
             continue;
         };
         let len = args.length.map_or(size - start, |len| len.min(size - start));
@@ -146,10 +147,11 @@ fn copy_stream(
         left -= n as u64;
     }
     if skip > 0 {
-        eprintln!(
+        let msg = format!(
             "xmmap: {name}: cannot skip to offset {offset}: it ended after {} bytes",
             offset - skip
         );
+        eprintln!("{}", crate::printable(&msg));
     }
     Ok(())
 }

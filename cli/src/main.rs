@@ -126,7 +126,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("fatal: {}", fatal_message(&err));
+            eprintln!("fatal: {}", printable(&fatal_message(&err)));
             ExitCode::from(128)
         }
     }
@@ -151,6 +151,25 @@ fn fatal_message(err: &anyhow::Error) -> String {
     out
 }
 
+/// `msg` with each control character (ESC, a newline, a carriage return in
+/// a file name) written as `\xHH` (`\u{HHHH}` beyond ASCII), so that a name
+/// cannot redraw the terminal or forge another line of the report. Every
+/// message on stderr goes through it, as the tables and JSON escape names.
+pub(crate) fn printable(msg: &str) -> std::borrow::Cow<'_, str> {
+    if !msg.chars().any(char::is_control) {
+        return msg.into();
+    }
+    let mut out = String::with_capacity(msg.len() + 8);
+    for c in msg.chars() {
+        match c {
+            c if c.is_control() && c.is_ascii() => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:04x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.into()
+}
+
 /// A closed stdout (`xmmap cat big | head`) is success, as in ripgrep.
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|e| {
@@ -161,7 +180,7 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{fatal_message, parse_size};
+    use super::{fatal_message, parse_size, printable};
 
     #[test]
     fn a_cause_already_in_the_message_is_not_repeated() {
@@ -216,5 +235,15 @@ mod tests {
         assert!(parse_size("18446744073709551615").is_ok());
         assert!(parse_size("18446744073709551616").unwrap_err().contains("larger than"));
         assert!(parse_size("17179869184g").unwrap_err().contains("larger than"));
+    }
+
+    #[test]
+    fn control_characters_are_written_out_and_the_rest_is_kept() {
+        assert_eq!(printable("plain: é ✓"), "plain: é ✓");
+        assert!(matches!(printable("plain"), std::borrow::Cow::Borrowed(_)));
+        assert_eq!(
+            printable("a\x1b[2Jb\nc\rd\te\u{85}f"),
+            "a\\x1b[2Jb\\x0ac\\x0dd\\x09e\\u{0085}f"
+        );
     }
 }

@@ -1623,3 +1623,24 @@ fn residency_an_endless_path_list_streams_and_stops_when_stdout_closes() {
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
     assert!(status.success(), "{status:?}: {err}");
 }
+
+/// Regression: warnings and fatal messages printed a file name's control
+/// characters raw (`residency` and `cat` of a missing `x\e[2J\nfatal: y`
+/// cleared the terminal and forged a line); the tables and JSON escaped
+/// them already. Each is now written as `\xHH`.
+#[test]
+fn control_characters_in_a_name_are_escaped_on_stderr() {
+    let dir = std::env::temp_dir().join(format!("xmmap-cli-ctl-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let name = dir.join("gone\x1b[2J\nfatal: forged");
+    let name = name.to_str().unwrap();
+    for (args, code) in [(vec!["residency", name], 1), (vec!["cat", name], 128)] {
+        let o = xmmap(&args);
+        assert_eq!(o.status.code(), Some(code), "{args:?}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(err.contains("gone\\x1b[2J\\x0afatal: forged"), "{args:?}: {err}");
+        assert!(!o.stderr.contains(&0x1b), "{args:?}: a raw ESC reached stderr: {err:?}");
+        assert_eq!(err.lines().filter(|l| l.contains("forged")).count(), 1, "{args:?}: {err}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -77,7 +77,7 @@ pub(super) fn start(wait: bool, stdin: bool) -> Result<ExitCode> {
     let err = relay.join().unwrap_or_default();
     std::io::stderr().write_all(&err)?;
     if let Some(Ok(Err(e))) = feeder.map(std::thread::JoinHandle::join) {
-        eprintln!("xmmap: warning: {e:#}");
+        eprintln!("xmmap: warning: {}", crate::printable(&format!("{e:#}")));
     }
     let text = String::from_utf8_lossy(&out);
     if let Some(summary) = text.strip_suffix(&format!("{READY}\n")) {
@@ -126,7 +126,8 @@ pub(super) fn hold(pidfile: Option<&Path>) -> Result<ExitCode> {
     }
     stop.wait();
     if !remove_if_ours(path, pid) {
-        eprintln!("xmmap: {} names another process now; left in place", path.display());
+        let name = path.display().to_string();
+        eprintln!("xmmap: {} names another process now; left in place", crate::printable(&name));
     }
     Ok(ExitCode::SUCCESS)
 }

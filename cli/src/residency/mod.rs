@@ -272,12 +272,12 @@ struct Messages {
 impl walk::Log for Messages {
     fn note(&mut self, msg: String) {
         if !self.quiet {
-            self.bar.suspend(|| eprintln!("xmmap: {msg}"));
+            self.bar.suspend(|| eprintln!("xmmap: {}", crate::printable(&msg)));
         }
     }
 
     fn warn(&mut self, msg: String) {
-        self.bar.suspend(|| eprintln!("xmmap: warning: {msg}"));
+        self.bar.suspend(|| eprintln!("xmmap: warning: {}", crate::printable(&msg)));
         self.problems.push(msg);
     }
 }
