@@ -317,7 +317,6 @@ fn random_rows(
                 black_box(&buf);
             }
             t_cursor.push(t.elapsed().as_nanos() as f64 / n as f64);
-
         }
         let (p, c, e, k) = (median(t_pread), median(t_cache), median(t_every), median(t_cursor));
         let s = cache.stats();
