@@ -1632,6 +1632,86 @@ fn residency_an_endless_path_list_streams_and_stops_when_stdout_closes() {
     assert!(status.success(), "{status:?}: {err}");
 }
 
+/// The peak resident set of the running process `pid`, in bytes.
+fn vm_hwm(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .unwrap_or_else(|| panic!("no VmHWM in {status}"))
+        * 1024
+}
+
+/// Regression: with `-v` or `--top N`, a path list on stdin kept a row per
+/// entry until the end: `-v` printed nothing until stdin closed and both
+/// grew without bound on an endless list. `-v` alone now prints each bar as
+/// its file is measured (as vmtouch does) and `--top N` keeps at most 2N
+/// rows. 300,000 entries each; the peak is read while stdin is still open.
+#[test]
+fn residency_v_and_top_over_a_long_path_list_print_as_they_go_in_bounded_memory() {
+    use std::io::{BufRead as _, Write as _};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    const ENTRIES: usize = 300_000;
+    let f = temp("long-list", b"x");
+    for flag in ["-v", "--top"] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_xmmap"));
+        cmd.arg("residency");
+        if flag == "--top" {
+            cmd.args(["--top", "2"]);
+        } else {
+            cmd.arg("-v");
+        }
+        let mut child = cmd
+            .arg("-")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let seen = Arc::new(AtomicBool::new(false));
+        let out = std::io::BufReader::new(child.stdout.take().unwrap());
+        let reader = {
+            let seen = Arc::clone(&seen);
+            std::thread::spawn(move || {
+                let mut lines = Vec::new();
+                for line in out.lines() {
+                    seen.store(true, Ordering::SeqCst);
+                    let line = line.unwrap();
+                    // Keep the summary and the top table, count the rest.
+                    if lines.len() < 16 || !line.starts_with('/') && !line.starts_with('[') {
+                        lines.push(line);
+                    }
+                }
+                lines
+            })
+        };
+        let mut stdin = child.stdin.take().unwrap();
+        let line = format!("{}\n", f.0.display());
+        for _ in 0..ENTRIES / 1000 {
+            stdin.write_all(line.repeat(1000).as_bytes()).unwrap();
+        }
+        stdin.flush().unwrap();
+        // The pipe holds the last few thousand entries: give them a moment.
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let printed_before_the_end = seen.load(Ordering::SeqCst);
+        let hwm = vm_hwm(child.id());
+        drop(stdin);
+        let status = wait_or_fail(&mut child, "a long path list");
+        let lines = reader.join().unwrap();
+        assert!(status.success(), "{flag}: {status:?}");
+        let text = lines.join("\n");
+        assert!(text.contains(&format!("Files: {ENTRIES}")), "{flag}: {text}");
+        if flag == "-v" {
+            assert!(printed_before_the_end, "-v printed nothing while stdin was open");
+        } else {
+            let rows = lines.iter().filter(|l| l.ends_with("long-list")).count();
+            assert_eq!(rows, 2, "--top 2 lists two files: {text}");
+        }
+        assert!(hwm < 24 << 20, "{flag}: peak RSS {hwm} bytes over {ENTRIES} entries");
+    }
+}
+
 /// Regression: warnings and fatal messages printed a file name's control
 /// characters raw (`residency` and `cat` of a missing `x\e[2J\nfatal: y`
 /// cleared the terminal and forged a line); the tables and JSON escaped

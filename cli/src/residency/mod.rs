@@ -437,6 +437,15 @@ fn measure(
     };
     let keep_rows =
         args.verbose || args.json || args.top.is_some() || !matches!(format(args), Format::Summary);
+    // -v alone prints each file's bar as it is measured, as vmtouch does,
+    // and keeps no row: a list that never ends runs in bounded memory.
+    let keep_rows = if keep_rows && streams_rows(args) {
+        Rows::Stream
+    } else if keep_rows {
+        Rows::Keep
+    } else {
+        Rows::Drop
+    };
     let mut pass = Pass::default();
     let mut fatal = None;
     let mut walker = walk::Walker::default();
@@ -481,7 +490,7 @@ fn one_file(
     limit: xmmap::Limit,
     path: &Path,
     meta: &Metadata,
-    keep_rows: bool,
+    keep_rows: Rows,
     pass: &mut Pass,
     log: &mut dyn walk::Log,
 ) -> Result<()> {
@@ -564,7 +573,11 @@ fn one_file(
             pass.measured += 1;
             pass.resident += residency.resident_pages();
             pass.total += residency.total_pages();
-            if keep_rows {
+            if keep_rows == Rows::Stream {
+                let mut out = std::io::stdout().lock();
+                writeln!(out, "{}", path.display())?;
+                writeln!(out, "{}", bar(&residency))?;
+            } else if keep_rows == Rows::Keep {
                 // -v measures with mincore (for the bars), which has no
                 // cachestat counts: ask for them when a column shows them.
                 let wants_cache = matches!(&args.output,
@@ -573,6 +586,14 @@ fn one_file(
                     wants_cache.then(|| cache_counts(&file, offset, len).ok()).flatten()
                 });
                 pass.rows.push(Row { path: path.to_path_buf(), size, residency, cache });
+                // --top N needs only the N largest so far: prune now and
+                // then, so that an endless list keeps at most 2N rows.
+                if let Some(n) = args.top {
+                    if pass.rows.len() > 2 * n.max(1) {
+                        pass.rows.sort_by(most_resident_first);
+                        pass.rows.truncate(n);
+                    }
+                }
             }
         }
         Err(e) => {
@@ -583,16 +604,39 @@ fn one_file(
     Ok(())
 }
 
+/// Which per-file rows a pass keeps.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Rows {
+    /// None: no output shows them.
+    Drop,
+    /// Every row (or, with --top N, the N largest so far and at most as
+    /// many more), for an output written at the end.
+    Keep,
+    /// None: each is printed as it is measured (-v alone).
+    Stream,
+}
+
+/// Whether the rows are -v's bars and nothing else needs them: printed
+/// as they come, as vmtouch prints them, instead of kept to the end.
+/// Not under --watch, which redraws a whole pass at once.
+fn streams_rows(args: &Args) -> bool {
+    args.verbose
+        && !args.quiet
+        && args.top.is_none()
+        && args.watch.is_none()
+        && matches!(format(args), Format::Summary)
+}
+
+/// --top's order: most resident bytes first, then by path.
+fn most_resident_first(a: &Row, b: &Row) -> std::cmp::Ordering {
+    b.residency.resident_bytes().cmp(&a.residency.resident_bytes()).then(a.path.cmp(&b.path))
+}
+
 /// Writes the pass as asked: summary, JSON or fincore's table, with --top.
 fn print(out: &mut dyn Write, args: &Args, pass: &Pass) -> Result<()> {
     let mut rows: Vec<&Row> = pass.rows.iter().collect();
     if let Some(n) = args.top {
-        rows.sort_by(|a, b| {
-            b.residency
-                .resident_bytes()
-                .cmp(&a.residency.resident_bytes())
-                .then(a.path.cmp(&b.path))
-        });
+        rows.sort_by(|a, b| most_resident_first(a, b));
         rows.truncate(n);
     }
     let style = Style { bytes: args.bytes, headings: !args.noheadings, raw: args.raw };
