@@ -435,13 +435,15 @@ fn measure(
         include: &args.include,
         max_size: args.max_size,
     };
-    let keep_rows =
-        args.verbose || args.json || args.top.is_some() || !matches!(format(args), Format::Summary);
     // -v alone prints each file's bar as it is measured, as vmtouch does,
     // and keeps no row: a list that never ends runs in bounded memory.
-    let keep_rows = if keep_rows && streams_rows(args) {
+    let keep_rows = if streams_rows(args) {
         Rows::Stream
-    } else if keep_rows {
+    } else if args.verbose
+        || args.json
+        || args.top.is_some()
+        || !matches!(format(args), Format::Summary)
+    {
         Rows::Keep
     } else {
         Rows::Drop
@@ -574,9 +576,7 @@ fn one_file(
             pass.resident += residency.resident_pages();
             pass.total += residency.total_pages();
             if keep_rows == Rows::Stream {
-                let mut out = std::io::stdout().lock();
-                writeln!(out, "{}", path.display())?;
-                writeln!(out, "{}", bar(&residency))?;
+                write_bar(&mut std::io::stdout().lock(), path, &residency)?;
             } else if keep_rows == Rows::Keep {
                 // -v measures with mincore (for the bars), which has no
                 // cachestat counts: ask for them when a column shows them.
@@ -687,13 +687,19 @@ fn totals_json(args: &Args, pass: &Pass, rows: &[&Row]) -> serde_json::Value {
     })
 }
 
+/// One file's -v lines: its path, then its bar.
+fn write_bar(out: &mut dyn Write, path: &Path, residency: &Residency) -> Result<()> {
+    writeln!(out, "{}", path.display())?;
+    writeln!(out, "{}", bar(residency))?;
+    Ok(())
+}
+
 /// vmtouch's summary, after its -v bars.
 fn summary(out: &mut dyn Write, args: &Args, pass: &Pass, rows: &[&Row]) -> Result<()> {
     let page = xmmap::page_size() as u64;
     if args.verbose {
         for r in rows {
-            writeln!(out, "{}", r.path.display())?;
-            writeln!(out, "{}", bar(&r.residency))?;
+            write_bar(out, &r.path, &r.residency)?;
         }
         writeln!(out)?;
     }
